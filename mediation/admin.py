@@ -1,0 +1,200 @@
+"""Admin of the structures domain: search, filters, a map to place each point."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from mediation.models import ErrorReport, ServiceType, Stop, Structure, User
+
+
+class PointMapMixin:
+    """Shows a Leaflet map above the latitude/longitude inputs: click or drag to place."""
+
+    change_form_template = "admin/point_change_form.html"
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "last_login"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Identité", {"fields": ["first_name", "last_name"]}),
+        (
+            "Droits",
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+
+@admin.register(ServiceType)
+class ServiceTypeAdmin(admin.ModelAdmin):
+    list_display = ["name", "short_name", "order"]
+    list_editable = ["order"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name", "description"]
+
+
+class StopInline(admin.StackedInline):
+    model = Stop
+    extra = 0
+    autocomplete_fields = ["commune"]
+
+
+class BassinFilter(admin.SimpleListFilter):
+    title = "bassin de vie"
+    parameter_name = "bassin"
+
+    def lookups(self, request, model_admin):
+        from territories.models import BassinDeVie
+
+        return [(b.slug, b.name) for b in BassinDeVie.objects.all()]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(commune__bassin__slug=self.value())
+        return queryset
+
+
+class DepartmentFilter(admin.SimpleListFilter):
+    title = "département"
+    parameter_name = "departement"
+
+    def lookups(self, request, model_admin):
+        from territories.models import Department
+
+        return [(d.code, str(d)) for d in Department.objects.all()]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(commune__department=self.value())
+        return queryset
+
+
+@admin.register(Structure)
+class StructureAdmin(PointMapMixin, SimpleHistoryAdmin):
+    list_display = ["name", "city", "bassin_name", "kinds_list", "status", "is_demo", "updated_at"]
+    list_filter = ["status", "kinds", BassinFilter, DepartmentFilter, "is_demo", "source"]
+    search_fields = ["name", "city", "postal_code", "code_insee", "address", "pivot", "source_id"]
+    autocomplete_fields = ["commune"]
+    filter_horizontal = ["kinds"]
+    readonly_fields = ["uid", "created_at", "updated_at"]
+    list_select_related = ["commune__bassin"]
+    inlines = [StopInline]
+    actions = ["publish", "archive"]
+    fieldsets = [
+        (
+            "Identité",
+            {"fields": ["name", "slug", "kinds", "pivot", "parent_structure", "typologie"]},
+        ),
+        (
+            "Adresse",
+            {
+                "fields": [
+                    "address",
+                    "address_complement",
+                    "postal_code",
+                    "city",
+                    "code_insee",
+                    "commune",
+                    ("latitude", "longitude"),
+                ]
+            },
+        ),
+        ("Contact", {"fields": ["phone", "emails", "websites", "appointment_url"]}),
+        ("Présentation", {"fields": ["summary", "description"]}),
+        ("Horaires", {"fields": ["opening_hours", "opening_hours_note"]}),
+        (
+            "Offre",
+            {
+                "fields": [
+                    "services",
+                    "publics",
+                    "specific_support",
+                    "fees",
+                    "national_programmes",
+                    "labels",
+                    "other_labels",
+                    "access_modes",
+                    "support_modes",
+                    "itinerance",
+                ]
+            },
+        ),
+        (
+            "Accessibilité et équipements",
+            {
+                "fields": [
+                    "wheelchair_accessible",
+                    "accessibility_note",
+                    "acceslibre_url",
+                    "equipment",
+                    "equipment_note",
+                ]
+            },
+        ),
+        (
+            "Publication et provenance",
+            {
+                "fields": [
+                    "status",
+                    "verified_at",
+                    "source",
+                    "source_id",
+                    "is_demo",
+                    "import_note",
+                    "uid",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("kinds")
+
+    @admin.display(description="bassin de vie", ordering="commune__bassin__name")
+    def bassin_name(self, obj):
+        return obj.commune.bassin.name if obj.commune_id else "—"
+
+    @admin.display(description="types")
+    def kinds_list(self, obj):
+        return ", ".join(kind.short_name for kind in obj.kinds.all())
+
+    @admin.action(description="Publier les structures sélectionnées")
+    def publish(self, request, queryset):
+        self._set_status(request, queryset, Structure.Status.PUBLISHED)
+
+    @admin.action(description="Archiver les structures sélectionnées")
+    def archive(self, request, queryset):
+        self._set_status(request, queryset, Structure.Status.ARCHIVED)
+
+    def _set_status(self, request, queryset, status):
+        # One save per structure so that the history records who changed what.
+        count = 0
+        for structure in queryset:
+            structure.status = status
+            structure.save(update_fields=["status", "updated_at"])
+            count += 1
+        self.message_user(request, f"{count} structure(s) mise(s) à jour.")
+
+
+@admin.register(Stop)
+class StopAdmin(PointMapMixin, SimpleHistoryAdmin):
+    list_display = ["place", "commune", "structure", "opening_hours"]
+    search_fields = ["place", "address", "commune__name", "structure__name"]
+    list_filter = ["commune__department", "commune__bassin"]
+    autocomplete_fields = ["structure", "commune"]
+
+
+@admin.register(ErrorReport)
+class ErrorReportAdmin(admin.ModelAdmin):
+    list_display = ["structure", "created_at", "state", "email"]
+    list_filter = ["state", "structure__commune__bassin"]
+    search_fields = ["message", "structure__name", "email"]
+    autocomplete_fields = ["structure"]
+    readonly_fields = ["created_at"]

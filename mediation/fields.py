@@ -1,0 +1,110 @@
+"""A multi-valued field that filters the same way on SQLite and PostgreSQL.
+
+Values are stored as "|a|b|" text: `services__has="X"` is a plain LIKE on both
+databases, and the national standard already uses "|" between values.
+"""
+
+from django import forms
+from django.core import exceptions
+from django.db import models
+from django.db.models import Lookup
+
+SEPARATOR = "|"
+
+
+class MultiValueField(models.TextField):
+    """A list of strings; with `choices`, a list of values taken from them."""
+
+    description = "Liste de valeurs"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", list)
+        super().__init__(*args, **kwargs)
+
+    def from_db_value(self, value, expression, connection):
+        return self.to_python(value)
+
+    def to_python(self, value):
+        if value is None or value == "":
+            return []
+        if isinstance(value, list | tuple):
+            return [str(v) for v in value if str(v).strip()]
+        return [part for part in str(value).split(SEPARATOR) if part]
+
+    def get_prep_value(self, value):
+        values = self.to_python(value)
+        if not values:
+            return ""
+        return SEPARATOR + SEPARATOR.join(values) + SEPARATOR
+
+    def value_to_string(self, obj):
+        return self.get_prep_value(self.value_from_object(obj))
+
+    def validate(self, value, model_instance):
+        if not self.editable:
+            return
+        if not value and not self.blank:
+            raise exceptions.ValidationError(self.error_messages["blank"], code="blank")
+        for item in value:
+            if SEPARATOR in item:
+                raise exceptions.ValidationError(
+                    "Une valeur ne peut pas contenir le caractère « | ».", code="separator"
+                )
+            if self.choices and item not in dict(self.flatchoices):
+                raise exceptions.ValidationError(
+                    "« %(value)s » ne fait pas partie des valeurs possibles.",
+                    code="invalid_choice",
+                    params={"value": item},
+                )
+
+    def formfield(self, **kwargs):
+        if self.choices:
+            defaults = {
+                "form_class": forms.TypedMultipleChoiceField,
+                "choices": self.choices,
+                "widget": forms.CheckboxSelectMultiple,
+                "required": not self.blank,
+                "label": self.verbose_name[:1].upper() + self.verbose_name[1:],
+                "help_text": self.help_text,
+            }
+            defaults.update(kwargs)
+            form_class = defaults.pop("form_class")
+            for key in ("coerce", "empty_value", "choices_form_class", "max_length"):
+                defaults.pop(key, None)
+            return form_class(**defaults)
+        return super().formfield(
+            **{"form_class": ListTextField, "widget": forms.Textarea(attrs={"rows": 2}), **kwargs}
+        )
+
+
+class ListTextField(forms.CharField):
+    """One value per line in a textarea."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if isinstance(value, list | tuple):
+            return list(value)
+        return [line.strip() for line in value.replace("|", "\n").splitlines() if line.strip()]
+
+
+@MultiValueField.register_lookup
+class Has(Lookup):
+    """`field__has="value"`: the list holds this value."""
+
+    lookup_name = "has"
+    prepare_rhs = False  # the value is one item, not a list to serialize
+
+    def get_db_prep_lookup(self, value, connection):
+        escaped = str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return ("%s", [f"%{SEPARATOR}{escaped}{SEPARATOR}%"])
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} LIKE {rhs} ESCAPE '\\'", [*lhs_params, *rhs_params]

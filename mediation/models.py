@@ -1,0 +1,440 @@
+"""The structures domain: places of digital mediation, their kinds and stops.
+
+A `Structure` can hold every field of the national data standard 1.0.2
+(field names in the standard are given in each `verbose_name`'s comment or in
+`STANDARD_FIELDS` of the exporter), plus what the regional directory needs:
+kinds, publication status, provenance, verification date.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+)
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from simple_history.models import HistoricalRecords
+
+from mediation import choices
+from mediation.fields import MultiValueField
+from mediation.opening_hours import validate_opening_hours
+
+validate_postal_code = RegexValidator(
+    r"^\d{5}$", "Le code postal doit comporter exactement 5 chiffres (exemple : 36000)."
+)
+validate_code_insee = RegexValidator(
+    r"^([013-9]\d|2[AB1-9])\d{3}$",
+    "Le code INSEE doit comporter 5 caractères (exemple : 36044 pour Châteauroux).",
+)
+validate_pivot = RegexValidator(
+    r"^[a-zA-Z0-9]{9,14}$",
+    "Le SIRET (14 chiffres), le SIREN (9 chiffres) ou le numéro RNA doit comporter "
+    "de 9 à 14 lettres ou chiffres.",
+)
+validate_latitude = [
+    MinValueValidator(-90, "La latitude doit être comprise entre -90 et 90."),
+    MaxValueValidator(90, "La latitude doit être comprise entre -90 et 90."),
+]
+validate_longitude = [
+    MinValueValidator(-180, "La longitude doit être comprise entre -180 et 180."),
+    MaxValueValidator(180, "La longitude doit être comprise entre -180 et 180."),
+]
+
+
+class EmailUserManager(UserManager):
+    def _create_user(self, username, email, password, **extra_fields):
+        email = self.normalize_email(email or username)
+        if not email:
+            raise ValueError("Une adresse e-mail est obligatoire.")
+        user = self.model(email=email, **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(None, email, password, **extra_fields)
+
+    def create_superuser(self, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(None, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """An account: people log in with their e-mail address."""
+
+    username = None
+    email = models.EmailField("adresse e-mail", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    objects = EmailUserManager()
+
+    class Meta:
+        verbose_name = "compte"
+
+    def __str__(self):
+        return self.get_full_name() or self.email
+
+
+class ServiceType(models.Model):
+    """One of the 7 kinds of structure of the region (EPN, FabLab, …)."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField("nom", max_length=100, unique=True)
+    short_name = models.CharField("nom court", max_length=40)
+    description = models.TextField(
+        "ce que l’on y trouve", help_text="Explication courte en français simple."
+    )
+    order = models.PositiveSmallIntegerField("ordre", default=0)
+
+    class Meta:
+        verbose_name = "type de structure"
+        verbose_name_plural = "types de structure"
+        ordering = ["order", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("mediation:service_type", args=[self.slug])
+
+
+def new_uid():
+    return uuid.uuid4().hex
+
+
+class StructureQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=choices.Status.PUBLISHED)
+
+    def demo(self):
+        return self.filter(is_demo=True)
+
+    def in_bassin(self, bassin):
+        return self.filter(commune__bassin=bassin)
+
+    def in_department(self, department):
+        return self.filter(commune__department=department)
+
+
+class Structure(models.Model):
+    """A place of digital mediation (the standard's "lieu")."""
+
+    Status = choices.Status
+
+    # Identity — standard: id, pivot, nom, structure_parente, typologie
+    uid = models.CharField(
+        "identifiant",
+        max_length=64,
+        unique=True,
+        default=new_uid,
+        help_text="Identifiant unique du lieu dans les exports (champ « id » du standard).",
+    )
+    slug = models.SlugField(max_length=120, unique=True, blank=True)
+    name = models.CharField("nom", max_length=200)
+    pivot = models.CharField(
+        "SIRET ou RNA",
+        max_length=14,
+        blank=True,
+        validators=[validate_pivot],
+        help_text="14 chiffres du SIRET, ou le numéro RNA d’une association sans SIRET.",
+    )
+    parent_structure = models.CharField("structure parente", max_length=200, blank=True)
+    typologie = MultiValueField(
+        "typologie",
+        help_text="Codes de typologie de data.inclusion (ASSO, COMMUNE, TIERS_LIEUX…).",
+    )
+    kinds = models.ManyToManyField(
+        ServiceType, verbose_name="types de structure", related_name="structures", blank=True
+    )
+
+    # Address — standard: adresse, complement_adresse, code_postal, commune, code_insee
+    address = models.CharField("adresse", max_length=255)
+    address_complement = models.CharField("complément d’adresse", max_length=255, blank=True)
+    postal_code = models.CharField("code postal", max_length=5, validators=[validate_postal_code])
+    city = models.CharField("commune (nom)", max_length=100)
+    code_insee = models.CharField(
+        "code INSEE", max_length=5, blank=True, validators=[validate_code_insee]
+    )
+    commune = models.ForeignKey(
+        "territories.Commune",
+        verbose_name="commune",
+        on_delete=models.PROTECT,
+        related_name="structures",
+        null=True,
+        blank=True,
+        help_text="Déduite du code INSEE, sinon du code postal et du nom de la commune.",
+    )
+    latitude = models.FloatField(null=True, blank=True, validators=validate_latitude)
+    longitude = models.FloatField(null=True, blank=True, validators=validate_longitude)
+
+    # Contact — standard: telephone, courriels, site_web, prise_rdv
+    phone = models.CharField(
+        "téléphone", max_length=20, blank=True, help_text="Format international : +33…"
+    )
+    emails = MultiValueField("courriels")
+    websites = MultiValueField("sites web")
+    appointment_url = models.URLField("prise de rendez-vous en ligne", blank=True)
+
+    # Presentation — standard: presentation_resume, presentation_detail
+    summary = models.CharField("présentation courte", max_length=280, blank=True)
+    description = models.TextField("présentation détaillée", blank=True)
+
+    # Hours — standard: horaires
+    opening_hours = models.CharField(
+        "horaires",
+        max_length=500,
+        blank=True,
+        validators=[validate_opening_hours],
+        help_text="Format OpenStreetMap, par exemple « Mo-Fr 09:00-12:00,14:00-17:00 ».",
+    )
+    opening_hours_note = models.TextField(
+        "précisions sur les horaires",
+        blank=True,
+        help_text="Texte libre : vacances, horaires non convertibles…",
+    )
+
+    # Offer — standard: services, publics_specifiquement_adresses,
+    # prise_en_charge_specifique, frais_a_charge, dispositif_programmes_nationaux,
+    # formations_labels, autres_formations_labels, modalites_acces,
+    # modalites_accompagnement, itinerance
+    services = MultiValueField("services", choices=choices.Service.choices)
+    publics = MultiValueField("publics spécifiquement adressés", choices=choices.Public.choices)
+    specific_support = MultiValueField(
+        "prise en charge spécifique", choices=choices.PriseEnCharge.choices
+    )
+    fees = MultiValueField("frais à charge", choices=choices.Frais.choices)
+    national_programmes = MultiValueField(
+        "dispositifs et programmes nationaux", choices=choices.Dispositif.choices
+    )
+    labels = MultiValueField("formations et labels", choices=choices.FormationLabel.choices)
+    other_labels = MultiValueField("autres formations et labels")
+    access_modes = MultiValueField("modalités d’accès", choices=choices.ModaliteAcces.choices)
+    support_modes = MultiValueField(
+        "modalités d’accompagnement", choices=choices.ModaliteAccompagnement.choices
+    )
+    itinerance = MultiValueField("itinérance", choices=choices.Itinerance.choices)
+
+    # Accessibility and equipment — standard: fiche_acces_libre
+    wheelchair_accessible = models.BooleanField(
+        "accessible en fauteuil roulant", null=True, blank=True
+    )
+    accessibility_note = models.TextField("précisions sur l’accessibilité", blank=True)
+    acceslibre_url = models.URLField("fiche Accès libre", blank=True)
+    equipment = MultiValueField("équipements à disposition", choices=choices.Equipement.choices)
+    equipment_note = models.TextField("précisions sur les équipements", blank=True)
+
+    # Publication and provenance — standard: source, date_maj
+    status = models.CharField(
+        "statut", max_length=10, choices=choices.Status.choices, default=choices.Status.DRAFT
+    )
+    source = models.CharField(
+        "source", max_length=100, blank=True, help_text="Qui a collecté la donnée."
+    )
+    source_id = models.CharField(
+        "identifiant dans la source",
+        max_length=100,
+        blank=True,
+        help_text="Permet à un nouvel import de mettre à jour au lieu de dupliquer.",
+    )
+    is_demo = models.BooleanField("donnée de démonstration", default=False)
+    import_note = models.TextField(
+        "informations non classées",
+        blank=True,
+        help_text="Contenu importé qui ne correspond à aucun champ ; conservé ici.",
+    )
+    created_at = models.DateTimeField("créé le", default=timezone.now, editable=False)
+    updated_at = models.DateTimeField("mis à jour le", auto_now=True)
+    verified_at = models.DateTimeField("vérifié le", null=True, blank=True)
+
+    history = HistoricalRecords(m2m_fields=[kinds])
+    objects = StructureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "structure"
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "source_id"],
+                condition=~Q(source_id=""),
+                name="unique_source_id_per_source",
+                violation_error_message="Une structure porte déjà cet identifiant dans cette source.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "latitude", "longitude"]),
+            models.Index(fields=["updated_at"]),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    FIELDS_VALIDATED_ON_SAVE = (
+        "opening_hours",
+        "postal_code",
+        "code_insee",
+        "latitude",
+        "longitude",
+    )
+
+    def save(self, *args, **kwargs):
+        # Imports and scripts bypass forms: the few rules that keep the data
+        # exportable are checked on every save, not only in forms.
+        errors = {}
+        for name in self.FIELDS_VALIDATED_ON_SAVE:
+            field = self._meta.get_field(name)
+            value = getattr(self, name)
+            if value in field.empty_values:
+                continue
+            try:
+                field.run_validators(value)
+            except ValidationError as error:
+                errors[name] = error.messages
+        if errors:
+            raise ValidationError(errors)
+        if self.commune_id is None and (self.code_insee or self.postal_code):
+            self.resolve_commune()
+        if not self.slug:
+            self.slug = self.unique_slug()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("mediation:structure", args=[self.slug])
+
+    @property
+    def bassin(self):
+        return self.commune.bassin if self.commune_id else None
+
+    @property
+    def is_published(self):
+        return self.status == choices.Status.PUBLISHED
+
+    @property
+    def date_maj(self):
+        """The standard's `date_maj`: last verification or change, whichever is later."""
+        dates = [d for d in (self.updated_at, self.verified_at) if d]
+        return max(dates).date() if dates else None
+
+    def clean(self):
+        super().clean()
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValidationError(
+                "Indiquez à la fois la latitude et la longitude, ou aucune des deux."
+            )
+        self.resolve_commune()
+        if self.commune is None and (self.code_insee or self.postal_code):
+            raise ValidationError(
+                {
+                    "postal_code": "Aucune commune de la région ne correspond à ce code postal "
+                    "et à ce nom de commune."
+                }
+            )
+
+    def resolve_commune(self):
+        """Derive the commune from the INSEE code, else the postal code and the city name."""
+        from territories.models import Commune, normalize_search
+
+        commune = None
+        if self.code_insee:
+            commune = Commune.objects.filter(pk=self.code_insee).first()
+        if commune is None and self.postal_code:
+            candidates = list(Commune.objects.matching(self.postal_code))
+            wanted = normalize_search(self.city)
+            commune = next(
+                (c for c in candidates if normalize_search(c.name) == wanted),
+                candidates[0] if len(candidates) == 1 else None,
+            )
+        if commune is not None:
+            self.commune = commune
+            self.code_insee = commune.code_insee
+        return commune
+
+    def unique_slug(self):
+        base = slugify(f"{self.name} {self.city}")[:100] or "structure"
+        slug, n = base, 2
+        while Structure.objects.filter(slug=slug).exclude(pk=self.pk).exists():
+            slug, n = f"{base}-{n}", n + 1
+        return slug
+
+
+class Stop(models.Model):
+    """A stop of an itinerant service: where and when the bus, the caravan… stops."""
+
+    structure = models.ForeignKey(
+        Structure, verbose_name="structure", on_delete=models.CASCADE, related_name="stops"
+    )
+    place = models.CharField("lieu", max_length=200, help_text="Par exemple : place de la mairie.")
+    address = models.CharField("adresse", max_length=255, blank=True)
+    commune = models.ForeignKey(
+        "territories.Commune", verbose_name="commune", on_delete=models.PROTECT, related_name="+"
+    )
+    latitude = models.FloatField(validators=validate_latitude)
+    longitude = models.FloatField(validators=validate_longitude)
+    opening_hours = models.CharField(
+        "horaires",
+        max_length=500,
+        blank=True,
+        validators=[validate_opening_hours],
+        help_text="Format OpenStreetMap, par exemple « We[1] 09:00-12:00 » (1er mercredi).",
+    )
+    note = models.CharField("précisions", max_length=255, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "étape itinérante"
+        verbose_name_plural = "étapes itinérantes"
+        ordering = ["structure", "commune__name", "place"]
+
+    def __str__(self):
+        return f"{self.place} – {self.commune.name}"
+
+    def save(self, *args, **kwargs):
+        validate_opening_hours(self.opening_hours)
+        super().save(*args, **kwargs)
+
+
+class ErrorReport(models.Model):
+    """ "Signaler une erreur": a visitor's report, waiting for moderation."""
+
+    class State(models.TextChoices):
+        NEW = "new", "À traiter"
+        DONE = "done", "Traité"
+        REJECTED = "rejected", "Écarté"
+
+    structure = models.ForeignKey(
+        Structure, verbose_name="structure", on_delete=models.CASCADE, related_name="reports"
+    )
+    message = models.TextField("message")
+    email = models.EmailField("e-mail pour la réponse", blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="auteur",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    state = models.CharField("état", max_length=10, choices=State.choices, default=State.NEW)
+    created_at = models.DateTimeField("reçu le", auto_now_add=True)
+    handled_at = models.DateTimeField("traité le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "signalement d’erreur"
+        verbose_name_plural = "signalements d’erreur"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Signalement sur {self.structure} ({self.created_at:%d/%m/%Y})"

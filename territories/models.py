@@ -1,0 +1,166 @@
+"""The territories of the Région Centre-Val de Loire.
+
+Departments, EPCI, the 23 bassins de vie and the 1,754 communes. Bassin
+perimeters are an approximation (see the README and `BassinDeVie.PERIMETER_NOTE`);
+an administrator corrects a commune's bassin in the admin.
+"""
+
+import unicodedata
+
+from django.db import models
+from django.urls import reverse
+
+
+def normalize_search(text):
+    """Lower-case, accent-free, hyphen-free form used to match what people type.
+
+    "Saint-Amand-Montrond" and "st amand montrond" both become comparable.
+    """
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    for char in "-'’_.,/()":
+        text = text.replace(char, " ")
+    words = []
+    for word in text.split():
+        words.append({"st": "saint", "ste": "sainte"}.get(word, word))
+    return " ".join(words)
+
+
+class Department(models.Model):
+    code = models.CharField("code", max_length=3, primary_key=True)
+    name = models.CharField("nom", max_length=100)
+    slug = models.SlugField(unique=True)
+    outline = models.JSONField(
+        "contour simplifié", null=True, blank=True, help_text="Géométrie GeoJSON (WGS 84)."
+    )
+
+    class Meta:
+        verbose_name = "département"
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    def get_absolute_url(self):
+        return reverse("territories:department", args=[self.slug])
+
+
+class Epci(models.Model):
+    siren = models.CharField("SIREN", max_length=9, primary_key=True)
+    name = models.CharField("nom", max_length=200)
+
+    class Meta:
+        verbose_name = "EPCI"
+        verbose_name_plural = "EPCI"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class BassinDeVie(models.Model):
+    PERIMETER_NOTE = (
+        "Les périmètres des bassins de vie sont approximatifs : chaque commune est "
+        "rattachée au bassin qui compte le plus de lieux recensés dans son "
+        "intercommunalité, ou à défaut au pôle le plus proche."
+    )
+
+    class PoleType(models.TextChoices):
+        AGGLOMERATION = "agglomération", "Agglomération"
+        CENTRALITE = "pôle de centralité", "Pôle de centralité"
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField("nom", max_length=100, unique=True)
+    department = models.ForeignKey(
+        Department,
+        verbose_name="département du pôle",
+        on_delete=models.PROTECT,
+        related_name="bassins",
+    )
+    pole_type = models.CharField("type de pôle", max_length=30, choices=PoleType.choices)
+    poles = models.ManyToManyField(
+        "Commune", verbose_name="communes pôles", related_name="pole_of", blank=True
+    )
+    presentation = models.TextField(
+        "présentation du territoire",
+        blank=True,
+        help_text="Texte libre affiché sur la page du bassin (la « monographie »).",
+    )
+    outline = models.JSONField(
+        "contour simplifié", null=True, blank=True, help_text="Géométrie GeoJSON (WGS 84)."
+    )
+
+    class Meta:
+        verbose_name = "bassin de vie"
+        verbose_name_plural = "bassins de vie"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("territories:bassin", args=[self.slug])
+
+
+class CommuneQuerySet(models.QuerySet):
+    def matching(self, text):
+        """Communes whose name or postal code starts like `text` (accents, case,
+        hyphens and "st"/"saint" ignored)."""
+        needle = normalize_search(text)
+        if not needle:
+            return self.none()
+        if needle.isdigit():
+            return self.filter(search_text__contains=f"|{needle}")
+        return self.filter(search_text__startswith=needle) | self.filter(
+            search_text__contains=f" {needle}"
+        )
+
+
+class Commune(models.Model):
+    code_insee = models.CharField("code INSEE", max_length=5, primary_key=True)
+    name = models.CharField("nom", max_length=100)
+    postal_codes = models.JSONField("codes postaux", default=list)
+    department = models.ForeignKey(
+        Department, verbose_name="département", on_delete=models.PROTECT, related_name="communes"
+    )
+    epci = models.ForeignKey(
+        Epci,
+        verbose_name="EPCI",
+        on_delete=models.PROTECT,
+        related_name="communes",
+        null=True,
+        blank=True,
+    )
+    bassin = models.ForeignKey(
+        BassinDeVie,
+        verbose_name="bassin de vie",
+        on_delete=models.PROTECT,
+        related_name="communes",
+    )
+    bassin_rule = models.CharField(
+        "règle de rattachement",
+        max_length=30,
+        blank=True,
+        help_text="« hub-lo:VOTES/TOTAL », « nearest-pole » ou « admin » après correction.",
+    )
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    population = models.PositiveIntegerField(null=True, blank=True)
+    # "bourges |18000|18001" — name and postal codes, normalized, for suggestions.
+    search_text = models.CharField(max_length=255, editable=False, db_index=True)
+
+    objects = CommuneQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.department_id})"
+
+    def save(self, *args, **kwargs):
+        self.search_text = self.build_search_text()
+        super().save(*args, **kwargs)
+
+    def build_search_text(self):
+        codes = "".join(f"|{code}" for code in self.postal_codes)
+        return f"{normalize_search(self.name)} {codes}".strip()

@@ -1,0 +1,13 @@
+"""URLs of the territory pages."""
+
+from django.urls import path
+
+from territories import views
+
+app_name = "territories"
+
+urlpatterns = [
+    path("bassins/", views.BassinListView.as_view(), name="bassins"),
+    path("bassins/<slug:slug>/", views.BassinDetailView.as_view(), name="bassin"),
+    path("departements/<slug:slug>/", views.DepartmentDetailView.as_view(), name="department"),
+]

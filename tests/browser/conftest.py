@@ -1,0 +1,67 @@
+"""Browser tests: Playwright drives Debian's Chromium against the live test server.
+
+A missing browser is a failure, never a skip: CI installs /usr/bin/chromium.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium est introuvable ({CHROMIUM}) : apt-get install -y chromium")
+    # Playwright runs its own event loop; Django must allow ORM calls from tests.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, territories):
+    """A fresh page at 390 px wide; external hosts (map tiles) are answered empty."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="fr-FR", timezone_id="Europe/Paris"
+    )
+    context.route(
+        lambda url: not url.startswith(live_server.url),
+        lambda route: route.fulfill(status=204, body=""),
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.base_url = live_server.url
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def territories(transactional_db):
+    """Reference data, reloaded because live-server tests empty the tables after each test."""
+    from tests.conftest import load_reference_data
+
+    load_reference_data()

@@ -1,0 +1,42 @@
+"""Shared fixtures: no network, a fake geocoder, the committed reference data."""
+
+import pytest
+from django.core.management import call_command
+
+from mediation import geocoding
+
+REFERENCE_FIXTURES = ("fixtures/territories.json", "fixtures/service_types.json")
+
+
+def load_reference_data():
+    """Territories and the 7 kinds, unless already there."""
+    from mediation.models import ServiceType
+    from territories.models import Commune
+
+    if not Commune.objects.exists() or not ServiceType.objects.exists():
+        call_command("loaddata", *REFERENCE_FIXTURES, verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the reference data once; each test's transaction rolls back over it."""
+    with django_db_blocker.unblock():
+        load_reference_data()
+
+
+@pytest.fixture
+def territories(db):
+    """The territories and kinds (reloaded after a transactional test emptied the tables)."""
+    load_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def fake_geocoder(monkeypatch):
+    """The BAN is never called in tests; register answers with `fake_geocoder[query] = Place`."""
+    answers = {}
+
+    def lookup(query, *, citycode=None):
+        return answers.get(query)
+
+    monkeypatch.setattr(geocoding, "ban_lookup", lookup)
+    return answers
