@@ -6,6 +6,10 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from mediation.models import ErrorReport, ServiceType, Stop, Structure, User
 
+admin.site.site_header = "Médiation numérique Centre-Val de Loire — administration"
+admin.site.site_title = "Administration"
+admin.site.index_title = "Tableau de bord"
+
 
 class PointMapMixin:
     """Shows a Leaflet map above the latitude/longitude inputs: click or drag to place."""

@@ -6,6 +6,7 @@ A `Structure` can hold every field of the national data standard 1.0.2
 kinds, publication status, provenance, verification date.
 """
 
+import math
 import uuid
 
 from django.conf import settings
@@ -17,7 +18,8 @@ from django.core.validators import (
     RegexValidator,
 )
 from django.db import models
-from django.db.models import Q
+from django.db.models import ExpressionWrapper, F, Q, Value
+from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -111,6 +113,9 @@ class ServiceType(models.Model):
         return reverse("mediation:service_type", args=[self.slug])
 
 
+EARTH_RADIUS_KM = 6371.0088
+
+
 def new_uid():
     return uuid.uuid4().hex
 
@@ -127,6 +132,36 @@ class StructureQuerySet(models.QuerySet):
 
     def in_department(self, department):
         return self.filter(commune__department=department)
+
+    def near(self, lat, lon, radius_km=None):
+        """Structures with a position, nearest first, annotated with `distance_km`.
+
+        Great-circle (haversine) distance computed in SQL: Django provides the
+        trigonometric functions on SQLite as well as on PostgreSQL. With
+        `radius_km`, a bounding box on the indexed columns prefilters the rows.
+        """
+        lat, lon = float(lat), float(lon)
+        queryset = self.filter(latitude__isnull=False, longitude__isnull=False)
+        if radius_km is not None:
+            radius_km = float(radius_km)
+            dlat = math.degrees(radius_km / EARTH_RADIUS_KM)
+            dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+            queryset = queryset.filter(
+                latitude__range=(lat - dlat, lat + dlat),
+                longitude__range=(lon - dlon, lon + dlon),
+            )
+        half_dlat = Radians(F("latitude") - Value(lat)) / 2
+        half_dlon = Radians(F("longitude") - Value(lon)) / 2
+        haversine = Power(Sin(half_dlat), 2) + Cos(Radians(F("latitude"))) * Value(
+            math.cos(math.radians(lat))
+        ) * Power(Sin(half_dlon), 2)
+        distance = ExpressionWrapper(
+            Value(2 * EARTH_RADIUS_KM) * ASin(Sqrt(haversine)), output_field=models.FloatField()
+        )
+        queryset = queryset.annotate(distance_km=distance)
+        if radius_km is not None:
+            queryset = queryset.filter(distance_km__lte=radius_km)
+        return queryset.order_by("distance_km", "pk")
 
 
 class Structure(models.Model):
@@ -258,6 +293,20 @@ class Structure(models.Model):
     created_at = models.DateTimeField("créé le", default=timezone.now, editable=False)
     updated_at = models.DateTimeField("mis à jour le", auto_now=True)
     verified_at = models.DateTimeField("vérifié le", null=True, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="proposé par",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="proposed_structures",
+        help_text="Personne qui a proposé ce lieu ; il attend la décision d’un coordinateur.",
+    )
+    moderation_message = models.TextField(
+        "message de modération",
+        blank=True,
+        help_text="Dernier message envoyé à l’auteur de la proposition (refus, demande de précisions).",
+    )
 
     history = HistoricalRecords(m2m_fields=[kinds])
     objects = StructureQuerySet.as_manager()
@@ -438,3 +487,26 @@ class ErrorReport(models.Model):
 
     def __str__(self):
         return f"Signalement sur {self.structure} ({self.created_at:%d/%m/%Y})"
+
+
+# Memberships, coordinations, invitations… live in their own module.
+from mediation.memberships import (  # noqa: E402
+    Coordination,
+    Invitation,
+    JoinRequest,
+    Membership,
+    VerificationReminder,
+)
+
+__all__ = [
+    "Coordination",
+    "ErrorReport",
+    "Invitation",
+    "JoinRequest",
+    "Membership",
+    "ServiceType",
+    "Stop",
+    "Structure",
+    "User",
+    "VerificationReminder",
+]

@@ -1,21 +1,30 @@
 """URLs of the site."""
 
 import django.contrib.auth.admin  # noqa: F401  registers Group
+import rest_framework.authtoken.admin  # noqa: F401  partners' API tokens
 from django.contrib import admin
 from django.urls import include, path
 
-import mediation.admin  # noqa: F401
+import mediation.admin
+import mediation.space.admin  # noqa: F401
 import territories.admin  # noqa: F401
-from mediation import views
+from mediation import markers, views
 
 site_patterns = [
-    path("", views.HomeView.as_view(), name="home"),
+    path("", views.home, name="home"),
+    path("carte/lieux.json", markers.markers, name="markers"),
     path("lieux/<slug:slug>/", views.StructureDetailView.as_view(), name="structure"),
+    path("lieux/<slug:slug>/signaler/", views.report_error, name="report_error"),
+    path("types/", views.ServiceTypeListView.as_view(), name="service_types"),
     path("types/<slug:slug>/", views.ServiceTypeDetailView.as_view(), name="service_type"),
+    path("accessibilite/", views.accessibility, name="accessibility"),
+    path("mentions-legales/", views.legal, name="legal"),
 ]
 
 urlpatterns = [
     path("", include((site_patterns, "mediation"))),
     path("territoires/", include("territories.urls")),
+    path("espace/", include("mediation.space.urls")),
+    path("api/v1/", include("mediation.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,19 +1,75 @@
-"""Public pages of the directory."""
+"""Public pages of the directory: search, structure, kinds, reports, site pages."""
 
-from django.views.generic import DetailView, TemplateView
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.crypto import salted_hmac
+from django.views.decorators.http import require_http_methods
+from django.views.generic import DetailView, ListView
 
-from mediation.models import ServiceType, Structure
+from mediation import opening_hours, search
+from mediation.forms import ErrorReportForm, SearchForm
+from mediation.models import ServiceType, Stop, Structure
+from territories.models import BassinDeVie, Department
+
+REPORTS_PER_HOUR = 5
 
 
-class HomeView(TemplateView):
-    template_name = "mediation/home.html"
+def map_config():
+    """What every map needs, for `json_script`: tiles, attribution, default view."""
+    leaflet = settings.LEAFLET_CONFIG
+    return {
+        "tiles": settings.MAP_TILE_URL,
+        "attribution": settings.MAP_TILE_ATTRIBUTION,
+        "center": list(leaflet["DEFAULT_CENTER"]),
+        "zoom": leaflet["DEFAULT_ZOOM"],
+        "minZoom": leaflet["MIN_ZOOM"],
+        "maxZoom": leaflet["MAX_ZOOM"],
+        "outlines": reverse("territories:bassin_outlines"),
+    }
 
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            structure_count=Structure.objects.published().count(),
-            kinds=ServiceType.objects.all(),
-            **kwargs,
-        )
+
+def home(request):
+    """Home = search: one field, filters, then the nearest places, list and map."""
+    form = SearchForm(request.GET or None)
+    outcome = search.run(form)
+    if outcome.page is not None:
+        for structure in outcome.page.object_list:
+            structure.distance_text = search.format_distance(structure.distance_km)
+    origin = outcome.origin
+    place_keys = ("q", "lat", "lon")
+    context = {
+        "form": form,
+        "outcome": outcome,
+        "page_query": _query(request, drop=("page",)),
+        "place_query": _query(request, keep=place_keys),
+        "filters_query": _query(request, drop=(*place_keys, "page")),
+        "kinds": ServiceType.objects.all(),
+        "structure_count": Structure.objects.published().count(),
+        "map_config": map_config(),
+        "map_state": {
+            "markers": reverse("mediation:markers"),
+            "ids": outcome.ids if outcome.searched else None,
+            "origin": [origin.latitude, origin.longitude, origin.label] if origin else None,
+            "nearest": outcome.ids[:PAGE_FIT] if origin else [],
+        },
+    }
+    return render(request, "mediation/home.html", context)
+
+
+def _query(request, *, keep=None, drop=()):
+    """The current query string, with only `keep` or without `drop` parameters."""
+    query = request.GET.copy()
+    for key in list(query):
+        if key in drop or (keep is not None and key not in keep) or not query.getlist(key):
+            del query[key]
+    return query.urlencode()
+
+
+PAGE_FIT = 5  # the map frames the origin and this many nearest places
 
 
 class StructureDetailView(DetailView):
@@ -24,7 +80,110 @@ class StructureDetailView(DetailView):
         return (
             Structure.objects.published()
             .select_related("commune__bassin", "commune__department")
-            .prefetch_related("kinds", "stops__commune")
+            .prefetch_related(
+                "kinds", Prefetch("stops", queryset=Stop.objects.select_related("commune"))
+            )
+        )
+
+    def get_context_data(self, **kwargs):
+        structure = self.object
+        stops = list(structure.stops.all())
+        for stop in stops:
+            stop.hours_lines = opening_hours.describe(stop.opening_hours)
+        map_points = []
+        if structure.latitude is not None:
+            map_points.append([structure.latitude, structure.longitude, structure.name])
+        map_points += [[s.latitude, s.longitude, f"{s.place} – {s.commune.name}"] for s in stops]
+        return super().get_context_data(
+            hours_lines=opening_hours.describe(structure.opening_hours),
+            opening_status=opening_hours.status(structure.opening_hours),
+            stops=stops,
+            map_config=map_config(),
+            map_points=map_points,
+            directions=directions(structure) if structure.latitude is not None else None,
+            **kwargs,
+        )
+
+
+def directions(structure):
+    """ "Y aller" links: OpenStreetMap directions to the place, on foot, by car, by bike."""
+    to = f"{structure.latitude:.6f}%2C{structure.longitude:.6f}"
+    base = "https://www.openstreetmap.org/directions?engine={engine}&route=%3B" + to
+    return {
+        "foot": base.format(engine="fossgis_osrm_foot"),
+        "car": base.format(engine="fossgis_osrm_car"),
+        "bike": base.format(engine="fossgis_osrm_bike"),
+        "map": (
+            f"https://www.openstreetmap.org/?mlat={structure.latitude:.6f}"
+            f"&mlon={structure.longitude:.6f}#map=17/{structure.latitude:.5f}/"
+            f"{structure.longitude:.5f}"
+        ),
+    }
+
+
+def _visitor_key(request):
+    # Only a keyed hash of the address is kept, for an hour.
+    address = request.META.get("REMOTE_ADDR", "")
+    return "mediation:reports:" + salted_hmac("error-report", address).hexdigest()[:32]
+
+
+@require_http_methods(["GET", "POST"])
+def report_error(request, slug):
+    """ "Signaler une erreur": a short form, stored for moderation."""
+    structure = get_object_or_404(Structure.objects.published(), slug=slug)
+    key = _visitor_key(request)
+    sent = cache.get(key, 0)
+    if request.method == "POST":
+        form = ErrorReportForm(request.POST)
+        if sent >= REPORTS_PER_HOUR:
+            form.add_error(
+                None,
+                "Vous avez déjà envoyé plusieurs signalements : merci ! Pour éviter les abus, "
+                "il faut attendre une heure avant d’en envoyer un autre.",
+            )
+            response = render(
+                request,
+                "mediation/report_form.html",
+                {"structure": structure, "form": form},
+                status=429,
+            )
+            return response
+        reason = form.bot_check()
+        if reason == "expired":
+            form = ErrorReportForm(initial={"message": request.POST.get("message", "")})
+            form.expired = True
+        elif form.is_valid():
+            if reason is None:
+                report = form.save(commit=False)
+                report.structure = structure
+                if request.user.is_authenticated:
+                    report.author = request.user
+                report.save()
+                cache.set(key, sent + 1, 3600)
+            # A bot is thanked the same way, and nothing is stored.
+            messages.success(
+                request,
+                "Merci ! Votre signalement a été transmis à l’équipe qui tient l’annuaire à jour.",
+            )
+            return redirect(structure)
+    else:
+        form = ErrorReportForm()
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "mediation/report_form.html",
+        {"structure": structure, "form": form},
+        status=status,
+    )
+
+
+class ServiceTypeListView(ListView):
+    template_name = "mediation/servicetype_list.html"
+    context_object_name = "kinds"
+
+    def get_queryset(self):
+        return ServiceType.objects.annotate(
+            count=Count("structures", filter=Q(structures__status=Structure.Status.PUBLISHED))
         )
 
 
@@ -34,5 +193,34 @@ class ServiceTypeDetailView(DetailView):
     context_object_name = "kind"
 
     def get_context_data(self, **kwargs):
-        structures = self.object.structures.published().select_related("commune")
-        return super().get_context_data(structures=structures, **kwargs)
+        structures = (
+            self.object.structures.published()
+            .select_related("commune__department", "commune__bassin")
+            .order_by("commune__department_id", "city", "name")
+        )
+        by_department = {}
+        for structure in structures:
+            department = structure.commune.department if structure.commune else None
+            by_department.setdefault(department, []).append(structure)
+        return super().get_context_data(
+            by_department=list(by_department.items()),
+            count=sum(len(items) for items in by_department.values()),
+            other_kinds=ServiceType.objects.exclude(pk=self.object.pk),
+            **kwargs,
+        )
+
+
+def accessibility(request):
+    return render(request, "pages/accessibilite.html")
+
+
+def legal(request):
+    return render(
+        request,
+        "pages/mentions_legales.html",
+        {
+            "departments": Department.objects.all(),
+            "bassin_count": BassinDeVie.objects.count(),
+            "map_tiles": settings.MAP_TILES,
+        },
+    )

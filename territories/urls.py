@@ -10,4 +10,6 @@ urlpatterns = [
     path("bassins/", views.BassinListView.as_view(), name="bassins"),
     path("bassins/<slug:slug>/", views.BassinDetailView.as_view(), name="bassin"),
     path("departements/<slug:slug>/", views.DepartmentDetailView.as_view(), name="department"),
+    path("bassins.geojson", views.bassin_outlines, name="bassin_outlines"),
+    path("communes/suggestions.json", views.commune_suggestions, name="commune_suggestions"),
 ]

@@ -31,6 +31,12 @@ def territories(db):
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2 takes ~0.3 s per account on purpose; tests create dozens of accounts."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def fake_geocoder(monkeypatch):
     """The BAN is never called in tests; register answers with `fake_geocoder[query] = Place`."""
     answers = {}

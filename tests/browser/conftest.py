@@ -42,12 +42,16 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server, territories):
-    """A fresh page at 390 px wide; external hosts (map tiles) are answered empty."""
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, locale="fr-FR", timezone_id="Europe/Paris"
-    )
+def open_page(browser, live_server, **options):
+    """A page in a new context (390 px wide unless told); external hosts (map tiles)
+    are answered empty. Close it with `page.context.close()`."""
+    options = {
+        "viewport": {"width": 390, "height": 844},
+        "locale": "fr-FR",
+        "timezone_id": "Europe/Paris",
+        **options,
+    }
+    context = browser.new_context(**options)
     context.route(
         lambda url: not url.startswith(live_server.url),
         lambda route: route.fulfill(status=204, body=""),
@@ -55,8 +59,15 @@ def page(browser, live_server, territories):
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.base_url = live_server.url
+    return page
+
+
+@pytest.fixture
+def page(browser, live_server, territories):
+    """A fresh page at 390 px wide; external hosts (map tiles) are answered empty."""
+    page = open_page(browser, live_server)
     yield page
-    context.close()
+    page.context.close()
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""The partners' API (/api/v1/): DRF viewsets, filters, renderers, one router."""

@@ -1,0 +1,335 @@
+"""What the API shows of a structure, a kind, a bassin, a commune.
+
+Public names are the national standard's (`nom`, `adresse`, `code_insee`,
+`horaires`, `services`…), plus the region's own (`types`, `bassin_de_vie`,
+`departement`). Lists are JSON arrays here; the standard's "|"-joined form is
+in the CSV/JSON export.
+
+Two paths give the same structure representation: `StructureSerializer`
+(detail, and the OpenAPI schema) and `structure_rows()`, the list's fast path
+(`values()` + one query for the kinds, no model instances), measured by
+benchmarks/api_speed.py. A test checks that both agree field by field.
+Nothing here reads a user account: only fields listed below are output.
+"""
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from mediation import exporters
+from mediation.models import ServiceType, Stop, Structure
+from territories.models import BassinDeVie, Commune
+
+# Public name → model attribute (or lookup, for the fast path's values()).
+STRUCTURE_FIELDS = {
+    "id": "uid",
+    "nom": "name",
+    "pivot": "pivot",
+    "structure_parente": "parent_structure",
+    "typologie": "typologie",
+    "adresse": "address",
+    "complement_adresse": "address_complement",
+    "code_postal": "postal_code",
+    "code_insee": "code_insee",
+    "latitude": "latitude",
+    "longitude": "longitude",
+    "telephone": "phone",
+    "courriels": "emails",
+    "site_web": "websites",
+    "prise_rdv": "appointment_url",
+    "presentation_resume": "summary",
+    "presentation_detail": "description",
+    "horaires": "opening_hours",
+    "horaires_precisions": "opening_hours_note",
+    "services": "services",
+    "publics_specifiquement_adresses": "publics",
+    "prise_en_charge_specifique": "specific_support",
+    "frais_a_charge": "fees",
+    "dispositif_programmes_nationaux": "national_programmes",
+    "formations_labels": "labels",
+    "autres_formations_labels": "other_labels",
+    "modalites_acces": "access_modes",
+    "modalites_accompagnement": "support_modes",
+    "itinerance": "itinerance",
+    "accessible_fauteuil_roulant": "wheelchair_accessible",
+    "precisions_accessibilite": "accessibility_note",
+    "fiche_acces_libre": "acceslibre_url",
+    "equipements": "equipment",
+    "precisions_equipements": "equipment_note",
+    "source": "source",
+    "modifie_le": "updated_at",
+}
+LIST_FIELDS = {
+    "typologie",
+    "courriels",
+    "site_web",
+    "services",
+    "publics_specifiquement_adresses",
+    "prise_en_charge_specifique",
+    "frais_a_charge",
+    "dispositif_programmes_nationaux",
+    "formations_labels",
+    "autres_formations_labels",
+    "modalites_acces",
+    "modalites_accompagnement",
+    "itinerance",
+    "equipements",
+}
+# Computed or joined fields, in the output order after `nom`.
+EXTRA_VALUES = (
+    "pk",
+    "slug",
+    "city",
+    "verified_at",
+    "last_edit",
+    "commune__name",
+    "commune__department_id",
+    "commune__bassin__slug",
+)
+
+
+def structure_queryset(queryset):
+    """`queryset` annotated as both paths need it (`last_edit` for `date_maj`)."""
+    return exporters.export_queryset(queryset).order_by()
+
+
+def structure_values(queryset, *, distance=False):
+    """A values() queryset of what `structure_rows()` needs (ordering kept)."""
+    columns = [*STRUCTURE_FIELDS.values(), *EXTRA_VALUES]
+    if distance:
+        columns.append("distance_km")
+    return queryset.values(*columns)
+
+
+def kinds_by_structure(pks):
+    """{structure pk: [kind slugs]} in one query."""
+    kinds = {}
+    through = Structure.kinds.through.objects.filter(structure_id__in=pks)
+    for structure_id, slug in through.order_by(
+        "servicetype__order", "servicetype__slug"
+    ).values_list("structure_id", "servicetype__slug"):
+        kinds.setdefault(structure_id, []).append(slug)
+    return kinds
+
+
+def page_url_prefix(request):
+    """Absolute URL of a structure page without its slug ("https://…/lieux/")."""
+    path = reverse("mediation:structure", args=["x"])[:-2]
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+def structure_rows(values, request=None):
+    """The API representation of each row of `structure_values()` (list of dicts)."""
+    values = list(values)
+    kinds = kinds_by_structure([v["pk"] for v in values])
+    prefix = page_url_prefix(request)
+    field_field = Structure._meta.get_field
+    to_list = {
+        public: field_field(attribute).to_python
+        for public, attribute in STRUCTURE_FIELDS.items()
+        if public in LIST_FIELDS
+    }
+    to_datetime = serializers.DateTimeField().to_representation
+    rows = []
+    for v in values:
+        row = {}
+        for public, attribute in STRUCTURE_FIELDS.items():
+            value = v[attribute]
+            if public in to_list and not isinstance(value, list):
+                value = to_list[public](value)
+            row[public] = value
+        row["modifie_le"] = to_datetime(v["updated_at"])
+        row["commune"] = v["commune__name"] or v["city"]
+        row["departement"] = v["commune__department_id"]
+        row["bassin_de_vie"] = v["commune__bassin__slug"]
+        row["types"] = kinds.get(v["pk"], [])
+        row["url"] = f"{prefix}{v['slug']}/"
+        row["date_maj"] = _date_maj(v)
+        if "distance_km" in v:
+            row["distance_km"] = round(v["distance_km"], 3)
+        rows.append(row)
+    return rows
+
+
+class _DateMajSource:
+    __slots__ = ("date_maj", "last_edit", "updated_at", "verified_at")
+
+    def __init__(self, values):
+        self.verified_at = values["verified_at"]
+        self.last_edit = values["last_edit"]
+        self.updated_at = values["updated_at"]
+        dates = [d for d in (self.updated_at, self.verified_at) if d]
+        self.date_maj = max(dates).date() if dates else None
+
+
+def _date_maj(values):
+    return exporters.date_maj(_DateMajSource(values))
+
+
+class StopSerializer(serializers.ModelSerializer):
+    lieu = serializers.CharField(source="place")
+    adresse = serializers.CharField(source="address")
+    commune = serializers.CharField(source="commune.name")
+    code_insee = serializers.CharField(source="commune_id")
+    horaires = serializers.CharField(source="opening_hours")
+    precisions = serializers.CharField(source="note")
+
+    class Meta:
+        model = Stop
+        fields = [
+            "lieu",
+            "adresse",
+            "commune",
+            "code_insee",
+            "latitude",
+            "longitude",
+            "horaires",
+            "precisions",
+        ]
+
+
+def _list_field(source, help_text):
+    return serializers.ListField(source=source, child=serializers.CharField(), help_text=help_text)
+
+
+class StructureSerializer(serializers.Serializer):
+    """A place of digital mediation, with the standard's field names."""
+
+    id = serializers.CharField(
+        source="uid", help_text="Identifiant du lieu (champ « id » du standard)."
+    )
+    nom = serializers.CharField(source="name")
+    pivot = serializers.CharField(help_text="SIRET, SIREN ou RNA ; vide s’il est inconnu.")
+    structure_parente = serializers.CharField(source="parent_structure")
+    typologie = _list_field(None, "Codes de typologie de data.inclusion (ASSO, COMMUNE…).")
+    adresse = serializers.CharField(source="address")
+    complement_adresse = serializers.CharField(source="address_complement")
+    code_postal = serializers.CharField(source="postal_code")
+    code_insee = serializers.CharField()
+    latitude = serializers.FloatField(allow_null=True)
+    longitude = serializers.FloatField(allow_null=True)
+    telephone = serializers.CharField(source="phone", help_text="Format international : +33…")
+    courriels = _list_field("emails", "Adresses e-mail de contact du lieu.")
+    site_web = _list_field("websites", "Sites web du lieu.")
+    prise_rdv = serializers.CharField(source="appointment_url")
+    presentation_resume = serializers.CharField(source="summary")
+    presentation_detail = serializers.CharField(source="description")
+    horaires = serializers.CharField(
+        source="opening_hours", help_text="Format OpenStreetMap opening_hours."
+    )
+    horaires_precisions = serializers.CharField(
+        source="opening_hours_note", help_text="Précisions en texte libre (vacances…)."
+    )
+    services = _list_field(None, "Services proposés (valeurs du standard).")
+    publics_specifiquement_adresses = _list_field("publics", "Publics spécifiquement adressés.")
+    prise_en_charge_specifique = _list_field("specific_support", "Prises en charge spécifiques.")
+    frais_a_charge = _list_field("fees", "Gratuit, Gratuit sous condition, Payant.")
+    dispositif_programmes_nationaux = _list_field(
+        "national_programmes", "Dispositifs et programmes nationaux."
+    )
+    formations_labels = _list_field("labels", "Formations et labels (valeurs du standard).")
+    autres_formations_labels = _list_field("other_labels", "Autres formations et labels.")
+    modalites_acces = _list_field("access_modes", "Modalités d’accès.")
+    modalites_accompagnement = _list_field("support_modes", "Modalités d’accompagnement.")
+    itinerance = _list_field(None, "Itinérant, Fixe.")
+    accessible_fauteuil_roulant = serializers.BooleanField(
+        source="wheelchair_accessible", allow_null=True, help_text="null : non renseigné."
+    )
+    precisions_accessibilite = serializers.CharField(source="accessibility_note")
+    fiche_acces_libre = serializers.CharField(source="acceslibre_url")
+    equipements = _list_field("equipment", "Équipements à disposition.")
+    precisions_equipements = serializers.CharField(source="equipment_note")
+    source = serializers.CharField(help_text="Qui a collecté la donnée.")
+    modifie_le = serializers.DateTimeField(
+        source="updated_at", help_text="Dernière modification dans l’annuaire (voir updated_since)."
+    )
+    commune = serializers.SerializerMethodField()
+    departement = serializers.CharField(
+        source="commune.department_id", allow_null=True, default=None
+    )
+    bassin_de_vie = serializers.CharField(
+        source="commune.bassin.slug", allow_null=True, default=None
+    )
+    types = serializers.SerializerMethodField(help_text="Types de lieu (identifiants de /types/).")
+    url = serializers.SerializerMethodField(help_text="Page du lieu sur le site.")
+    date_maj = serializers.SerializerMethodField(help_text="Date de mise à jour de l’information.")
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_commune(self, obj):
+        return obj.commune.name if obj.commune_id else obj.city
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_types(self, obj):
+        return [kind.slug for kind in sorted(obj.kinds.all(), key=lambda k: (k.order, k.slug))]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, obj):
+        return page_url_prefix(self.context.get("request")) + f"{obj.slug}/"
+
+    @extend_schema_field(OpenApiTypes.DATE)
+    def get_date_maj(self, obj):
+        return exporters.date_maj(obj)
+
+
+class StructureListItemSerializer(StructureSerializer):
+    """A structure in a list; `distance_km` only with `near`."""
+
+    distance_km = serializers.FloatField(
+        required=False, help_text="Distance au point `near`, en km (seulement avec `near`)."
+    )
+
+
+class StructureDetailSerializer(StructureSerializer):
+    etapes = StopSerializer(source="stops", many=True, help_text="Étapes d’un service itinérant.")
+
+
+class ServiceTypeSerializer(serializers.ModelSerializer):
+    id = serializers.SlugField(source="slug")
+    nom = serializers.CharField(source="name")
+    nom_court = serializers.CharField(source="short_name")
+    nombre_lieux = serializers.IntegerField(help_text="Lieux publiés de ce type.")
+
+    class Meta:
+        model = ServiceType
+        fields = ["id", "nom", "nom_court", "description", "nombre_lieux"]
+
+
+class BassinSerializer(serializers.ModelSerializer):
+    id = serializers.SlugField(source="slug")
+    nom = serializers.CharField(source="name")
+    departement = serializers.CharField(source="department_id", help_text="Département du pôle.")
+    type_pole = serializers.CharField(source="pole_type")
+    poles = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="code_insee", help_text="Codes INSEE des pôles."
+    )
+    nombre_lieux = serializers.IntegerField(help_text="Lieux publiés du bassin.")
+    contour = serializers.JSONField(
+        source="outline", help_text="Contour simplifié (géométrie GeoJSON, WGS 84), approximatif."
+    )
+
+    class Meta:
+        model = BassinDeVie
+        fields = ["id", "nom", "departement", "type_pole", "poles", "nombre_lieux", "contour"]
+
+
+class CommuneSerializer(serializers.ModelSerializer):
+    nom = serializers.CharField(source="name")
+    codes_postaux = serializers.ListField(source="postal_codes", child=serializers.CharField())
+    departement = serializers.CharField(source="department_id")
+    bassin_de_vie = serializers.CharField(source="bassin.slug")
+    epci = serializers.CharField(source="epci_id", allow_null=True)
+
+    class Meta:
+        model = Commune
+        fields = [
+            "code_insee",
+            "nom",
+            "codes_postaux",
+            "departement",
+            "epci",
+            "bassin_de_vie",
+            "latitude",
+            "longitude",
+            "population",
+        ]

@@ -1,0 +1,25 @@
+"""URLs of the partners' API, mounted at /api/v1/ (one router)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from mediation.api import views
+
+app_name = "api"
+
+router = DefaultRouter()
+router.include_format_suffixes = False
+router.register("structures", views.StructureViewSet, basename="structure")
+router.register("types", views.ServiceTypeViewSet, basename="type")
+router.register("bassins", views.BassinViewSet, basename="bassin")
+router.register("communes", views.CommuneViewSet, basename="commune")
+
+urlpatterns = [
+    path("", include(router.urls)),
+    path("lieux-mediation-numerique.csv", views.StandardCSVView.as_view(), name="export-csv"),
+    path("lieux-mediation-numerique.json", views.StandardJSONView.as_view(), name="export-json"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("explorer/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="explorer"),
+    path("documentation/", views.documentation, name="documentation"),
+]

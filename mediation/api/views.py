@@ -1,0 +1,440 @@
+"""Read-only viewsets of the partners' API, and the export in the national standard.
+
+Anonymous clients read published data; partners send their token for a higher
+rate (see throttling.py). Responses carry an ETag and Last-Modified computed
+before any work, so a partner polling an unchanged directory gets a 304.
+Errors are JSON whatever the format asked for (`{"detail": …}` or, for bad
+parameters, `{"parameter": ["message"]}`), in French.
+"""
+
+import hashlib
+
+from django.core.cache import cache
+from django.db.models import Count, Max, Prefetch, Q
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
+from django.http import HttpResponseNotModified
+from django.shortcuts import render
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import http_date, quote_etag
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import BrowsableAPIRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from mediation import choices, exporters
+from mediation.api.filters import CommuneFilter, StructureFilter
+from mediation.api.renderers import (
+    GeoJSONRenderer,
+    OrjsonRenderer,
+    StandardCSVRenderer,
+    StandardJSONRenderer,
+)
+from mediation.api.serializers import (
+    BassinSerializer,
+    CommuneSerializer,
+    ServiceTypeSerializer,
+    StructureDetailSerializer,
+    StructureListItemSerializer,
+    structure_queryset,
+    structure_rows,
+    structure_values,
+)
+from mediation.api.write import StructureWriteMixin  # PATCH, for the mediators
+from mediation.models import ServiceType, Stop, Structure
+from territories.models import BassinDeVie, Commune
+
+BROWSER_MAX_AGE = 60  # seconds before a client revalidates with its ETag
+
+
+VERSION_KEY = "api:structures:version"
+VERSION_TTL = 5  # seconds; a save in this process clears it at once (signals below)
+
+
+def structures_version():
+    """(stamp, last modified) of all structures, kept a few seconds in the cache.
+
+    Any save moves `updated_at` (a publication, a withdrawal too), a deletion
+    changes the count, and the kinds are part of the stamp. Counting 100,000
+    rows on every request would cost more than the answer itself: the stamp is
+    cached, cleared by every save or deletion in this process, and at most
+    VERSION_TTL seconds old for changes made by another server process.
+    """
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        stats = Structure.objects.aggregate(count=Count("pk"), latest=Max("updated_at"))
+        kinds = ServiceType.objects.aggregate(count=Count("pk"), top=Max("pk"))
+        latest = stats["latest"]
+        stamp = (
+            f"{stats['count']}:{latest.isoformat() if latest else '-'}:"
+            f"{kinds['count']}:{kinds['top']}"
+        )
+        version = (stamp, latest)
+        cache.set(VERSION_KEY, version, VERSION_TTL)
+    return version
+
+
+@receiver([post_save, post_delete], sender=Structure)
+@receiver([post_save, post_delete], sender=ServiceType)
+@receiver(m2m_changed, sender=Structure.kinds.through)
+def forget_structures_version(**kwargs):
+    cache.delete(VERSION_KEY)
+
+
+class APIViewMixin:
+    """JSON errors whatever the format, cache validators, Vary."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response) and response.status_code >= 400:
+            # A CSV or GeoJSON client still gets a structured (JSON) error.
+            request.accepted_renderer = OrjsonRenderer()
+            request.accepted_media_type = OrjsonRenderer.media_type
+        response = super().finalize_response(request, response, *args, **kwargs)
+        patch_vary_headers(response, ["Accept"])
+        if response.status_code in (200, 304):
+            patch_cache_control(response, public=True, max_age=BROWSER_MAX_AGE)
+        return response
+
+
+class StructuresConditionalMixin(APIViewMixin):
+    """304 Not Modified before doing any work, for anything built from structures."""
+
+    def dispatch(self, request, *args, **kwargs):
+        self._validators = None
+        return super().dispatch(request, *args, **kwargs)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication, throttling, negotiation
+        stamp, latest = structures_version()
+        format_ = getattr(request.accepted_renderer, "format", "")
+        digest = hashlib.sha1(f"{stamp}|{request.get_full_path()}|{format_}".encode()).hexdigest()
+        self._validators = (quote_etag(digest[:24]), latest)
+
+    def get_conditional(self, request):
+        etag, latest = self._validators
+        last_modified = int(latest.timestamp()) if latest else None  # HTTP dates have no fraction
+        return get_conditional_response(request, etag=etag, last_modified=last_modified)
+
+    def handle_conditional(self, request, build):
+        not_modified = self.get_conditional(request)
+        response = not_modified if not_modified is not None else build()
+        etag, latest = self._validators
+        if isinstance(response, HttpResponseNotModified | Response):
+            response["ETag"] = etag
+            if latest:
+                response["Last-Modified"] = http_date(latest.timestamp())
+        return response
+
+
+class ContentETagMixin(APIViewMixin):
+    """ETag from the rendered content, for the small territory lists."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code == 200 and isinstance(response, Response):
+            response.render()
+            etag = quote_etag(hashlib.sha1(response.content).hexdigest()[:24])
+            response["ETag"] = etag
+            not_modified = get_conditional_response(request, etag=etag)
+            if not_modified is not None:
+                not_modified["ETag"] = etag
+                patch_cache_control(not_modified, public=True, max_age=BROWSER_MAX_AGE)
+                patch_vary_headers(not_modified, ["Accept"])
+                return not_modified
+        return response
+
+
+FEATURE_COLLECTION = {
+    "type": "object",
+    "required": ["type", "features"],
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "geometry", "properties"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["Feature"]},
+                    "geometry": {
+                        "type": "object",
+                        "nullable": True,
+                        "properties": {
+                            "type": {"type": "string", "enum": ["Point"]},
+                            "coordinates": {
+                                "type": "array",
+                                "items": {"type": "number"},
+                                "minItems": 2,
+                                "maxItems": 2,
+                            },
+                        },
+                    },
+                    "properties": {
+                        "type": "object",
+                        "description": "Les champs d’un lieu, comme dans /structures/.",
+                    },
+                },
+            },
+        },
+    },
+}
+
+STRUCTURE_EXAMPLE = OpenApiExample(
+    "Un lieu",
+    value={
+        "id": "hub-lo-12",
+        "nom": "Médiathèque Équinoxe",
+        "adresse": "1 place de la Mairie",
+        "code_postal": "36000",
+        "code_insee": "36044",
+        "commune": "Châteauroux",
+        "departement": "36",
+        "bassin_de_vie": "chateauroux",
+        "latitude": 46.81,
+        "longitude": 1.69,
+        "telephone": "+33254000000",
+        "horaires": "Tu-Sa 10:00-12:00,14:00-18:00",
+        "services": ["Accès internet et matériel informatique"],
+        "frais_a_charge": ["Gratuit"],
+        "types": ["mediatheque"],
+        "date_maj": "2024-03-01",
+    },
+    response_only=True,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Lister les lieux publiés",
+        description=(
+            "Les lieux publiés, 50 par page (`page_size` jusqu’à 1 000), triés par nom. "
+            "Avec `near=latitude,longitude`, les lieux à moins de `radius` km (10 par défaut), "
+            "du plus proche au plus loin, avec `distance_km`."
+        ),
+        examples=[STRUCTURE_EXAMPLE],
+    ),
+    retrieve=extend_schema(
+        summary="Détail d’un lieu",
+        description="Un lieu publié, avec ses étapes itinérantes, par son identifiant `id`.",
+    ),
+)
+class StructureViewSet(
+    StructureWriteMixin, StructuresConditionalMixin, viewsets.ReadOnlyModelViewSet
+):
+    """Places of digital mediation (published only)."""
+
+    lookup_field = "uid"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = r"[^/]+"
+    filterset_class = StructureFilter
+    renderer_classes = [OrjsonRenderer, BrowsableAPIRenderer]
+    queryset = Structure.objects.none()
+
+    def get_queryset(self):
+        queryset = structure_queryset(Structure.objects.published()).order_by("name", "pk")
+        if self.action == "retrieve":
+            queryset = queryset.select_related("commune__bassin").prefetch_related(
+                "kinds", Prefetch("stops", queryset=Stop.objects.select_related("commune"))
+            )
+        return queryset
+
+    def get_serializer_class(self):
+        return (
+            StructureDetailSerializer if self.action == "retrieve" else StructureListItemSerializer
+        )
+
+    def _filtered(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        return queryset, bool(request.query_params.get("near"))
+
+    def list(self, request, *args, **kwargs):
+        def build():
+            queryset, distance = self._filtered(request)
+            # Count and page over a light query (no joins, no subquery), then
+            # read the full rows of this page only, by primary key.
+            if distance:
+                # Within the radius, (pk, distance) pairs are few and light:
+                # one query gives both the count and the page, in order.
+                page = self.paginate_queryset(list(queryset.values_list("pk", "distance_km")))
+            else:
+                page = self.paginate_queryset(queryset.values_list("pk"))
+            distances = {row[0]: row[1] for row in page} if distance else {}
+            values = structure_values(
+                structure_queryset(Structure.objects.filter(pk__in=[row[0] for row in page]))
+            )
+            by_pk = {v["pk"]: v for v in values}
+            ordered = []
+            for row in page:
+                item = by_pk[row[0]]
+                if distance:
+                    item["distance_km"] = distances[row[0]]
+                ordered.append(item)
+            return self.get_paginated_response(structure_rows(ordered, request))
+
+        return self.handle_conditional(request, build)
+
+    def retrieve(self, request, *args, **kwargs):
+        def build():
+            return Response(self.get_serializer(self.get_object()).data)
+
+        return self.handle_conditional(request, build)
+
+    @extend_schema(
+        summary="Les lieux en GeoJSON",
+        description=(
+            "Les lieux publiés (mêmes filtres que la liste, sans pagination) en "
+            "`FeatureCollection` GeoJSON (RFC 7946) : un point [longitude, latitude] par lieu, "
+            "les autres champs dans `properties`. Un lieu sans position a une géométrie nulle."
+        ),
+        responses={(200, "application/geo+json"): OpenApiResponse(response=FEATURE_COLLECTION)},
+    )
+    @action(
+        detail=False, url_path="geojson", renderer_classes=[GeoJSONRenderer], pagination_class=None
+    )
+    def geojson(self, request, *args, **kwargs):
+        def build():
+            queryset, distance = self._filtered(request)
+            return Response(structure_rows(structure_values(queryset, distance=distance), request))
+
+        return self.handle_conditional(request, build)
+
+
+class StandardExportView(StructuresConditionalMixin, APIView):
+    """The national standard 1.0.2 of the published places (filters as on /structures/)."""
+
+    filename = "lieux-mediation-numerique-centre-val-de-loire"
+
+    def get(self, request, *args, **kwargs):
+        def build():
+            filterset = StructureFilter(
+                request.query_params, queryset=Structure.objects.published(), request=request
+            )
+            if not filterset.is_valid():
+                raise ValidationError(filterset.errors)
+            records = list(exporters.standard_records(filterset.qs.order_by()))
+            extension = request.accepted_renderer.format
+            return Response(
+                records,
+                headers={"Content-Disposition": f'inline; filename="{self.filename}.{extension}"'},
+            )
+
+        return self.handle_conditional(request, build)
+
+
+_EXPORT_DESCRIPTION = (
+    "Tous les lieux publiés au format du standard national des lieux de médiation numérique "
+    "1.0.2 (LaMednum / ANCT) : ses 32 colonnes, dans son ordre, valeurs multiples séparées "
+    "par « | ». Les filtres de /structures/ s’appliquent (par exemple `departement=37`)."
+)
+
+
+@extend_schema(
+    summary="Export au standard national (CSV)",
+    description=_EXPORT_DESCRIPTION,
+    filters=True,
+    responses={(200, "text/csv"): OpenApiResponse(response=OpenApiTypes.STR)},
+)
+class StandardCSVView(StandardExportView):
+    renderer_classes = [StandardCSVRenderer]
+
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+@extend_schema(
+    summary="Export au standard national (JSON)",
+    description=_EXPORT_DESCRIPTION + " En JSON, une cellule vide vaut null.",
+    responses={(200, "application/json"): OpenApiResponse(response=OpenApiTypes.ANY)},
+)
+class StandardJSONView(StandardExportView):
+    renderer_classes = [StandardJSONRenderer]
+
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+# drf-spectacular reads the filters of a view from its `filterset_class`.
+StandardCSVView.filterset_class = StructureFilter
+StandardJSONView.filterset_class = StructureFilter
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Lister les types de lieu"),
+    retrieve=extend_schema(summary="Détail d’un type de lieu"),
+)
+class ServiceTypeViewSet(ContentETagMixin, viewsets.ReadOnlyModelViewSet):
+    """The 7 kinds of place of the region."""
+
+    serializer_class = ServiceTypeSerializer
+    lookup_field = "slug"
+    lookup_url_kwarg = "id"
+    pagination_class = None
+    renderer_classes = [OrjsonRenderer, BrowsableAPIRenderer]
+
+    def get_queryset(self):
+        published = Q(structures__status=choices.Status.PUBLISHED)
+        return ServiceType.objects.annotate(nombre_lieux=Count("structures", filter=published))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Lister les bassins de vie",
+        description="Les 23 bassins de vie, avec leur contour approximatif en GeoJSON.",
+    ),
+    retrieve=extend_schema(summary="Détail d’un bassin de vie"),
+)
+class BassinViewSet(ContentETagMixin, viewsets.ReadOnlyModelViewSet):
+    """The 23 bassins de vie (perimeters are approximate)."""
+
+    serializer_class = BassinSerializer
+    lookup_field = "slug"
+    lookup_url_kwarg = "id"
+    pagination_class = None
+    renderer_classes = [OrjsonRenderer, BrowsableAPIRenderer]
+
+    def get_queryset(self):
+        published = Q(communes__structures__status=choices.Status.PUBLISHED)
+        return (
+            BassinDeVie.objects.annotate(
+                nombre_lieux=Count("communes__structures", filter=published)
+            )
+            .prefetch_related("poles")
+            .order_by("name", "pk")
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Chercher une commune",
+        description="Par le début de son nom ou par code postal (`q=tours`, `q=37000`).",
+    ),
+    retrieve=extend_schema(summary="Détail d’une commune (par code INSEE)"),
+)
+class CommuneViewSet(ContentETagMixin, viewsets.ReadOnlyModelViewSet):
+    """The 1,754 communes of the region."""
+
+    serializer_class = CommuneSerializer
+    lookup_field = "code_insee"
+    lookup_value_regex = r"[0-9AB]{5}"
+    filterset_class = CommuneFilter
+    renderer_classes = [OrjsonRenderer, BrowsableAPIRenderer]
+
+    def get_queryset(self):
+        return Commune.objects.select_related("bassin").order_by("name", "pk")
+
+
+def documentation(request):
+    """The API's documentation page, in French, with examples."""
+    return render(
+        request,
+        "api/documentation.html",
+        {
+            "services": choices.Service.values,
+            "kinds": ServiceType.objects.all(),
+            "standard_fields": exporters.STANDARD_FIELDS,
+        },
+    )

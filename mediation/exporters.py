@@ -1,0 +1,239 @@
+"""Structures out: the national data standard 1.0.2 (CSV and JSON) and GeoJSON.
+
+One mapping from the model to the standard (`standard_record`), used by the
+API (`/api/v1/export.csv`, `/api/v1/structures.csv`…) and by
+`python manage.py export_structures`. The standard is a Frictionless Table
+Schema ("Standard de données des lieux de médiation numérique", LaMednum /
+ANCT, Licence Ouverte 2.0); the tests validate what we write against it.
+"""
+
+import csv
+import io
+import re
+
+import orjson
+from django.db.models import OuterRef, Subquery
+
+from mediation import choices
+from mediation.fields import SEPARATOR
+from mediation.models import Structure
+
+STANDARD_VERSION = "1.0.2"
+
+# The 32 columns of the standard 1.0.2, in the schema's order.
+STANDARD_FIELDS = (
+    "id",
+    "pivot",
+    "nom",
+    "commune",
+    "code_postal",
+    "code_insee",
+    "adresse",
+    "complement_adresse",
+    "latitude",
+    "longitude",
+    "typologie",
+    "telephone",
+    "courriels",
+    "site_web",
+    "horaires",
+    "presentation_resume",
+    "presentation_detail",
+    "source",
+    "itinerance",
+    "structure_parente",
+    "date_maj",
+    "services",
+    "publics_specifiquement_adresses",
+    "prise_en_charge_specifique",
+    "frais_a_charge",
+    "dispositif_programmes_nationaux",
+    "formations_labels",
+    "autres_formations_labels",
+    "modalites_acces",
+    "modalites_accompagnement",
+    "fiche_acces_libre",
+    "prise_rdv",
+)
+
+# Standard column → model attribute, for the columns that are a plain copy.
+# Multi-valued model fields (lists) are joined with "|".
+STANDARD_TO_MODEL = {
+    "id": "uid",
+    "nom": "name",
+    "commune": "city",
+    "code_postal": "postal_code",
+    "code_insee": "code_insee",
+    "adresse": "address",
+    "complement_adresse": "address_complement",
+    "latitude": "latitude",
+    "longitude": "longitude",
+    "typologie": "typologie",
+    "courriels": "emails",
+    "site_web": "websites",
+    "horaires": "opening_hours",
+    "presentation_resume": "summary",
+    "presentation_detail": "description",
+    "source": "source",
+    "itinerance": "itinerance",
+    "structure_parente": "parent_structure",
+    "services": "services",
+    "publics_specifiquement_adresses": "publics",
+    "prise_en_charge_specifique": "specific_support",
+    "frais_a_charge": "fees",
+    "dispositif_programmes_nationaux": "national_programmes",
+    "formations_labels": "labels",
+    "autres_formations_labels": "other_labels",
+    "modalites_acces": "access_modes",
+    "modalites_accompagnement": "support_modes",
+    "fiche_acces_libre": "acceslibre_url",
+    "prise_rdv": "appointment_url",
+}
+
+# The standard asks for a SIRET or RNA number and says to write fourteen zeros
+# when the place has none (or it is unknown).
+UNKNOWN_PIVOT = "00000000000000"
+
+# The schema's own pattern for `telephone`: a number it rejects is left out
+# rather than making the whole file invalid.
+TELEPHONE_PATTERN = re.compile(
+    r"^(\+33|\+590|\+594|\+262|\+596|\+269|\+687|\+689|\+508|\+681)(\d){6,9}$"
+)
+
+# Known defect of the 1.0.2 schema file (see ../shared/data/README.md): the
+# standard documents the label "Étapes numériques (La Poste)" but the schema's
+# `formations_labels` pattern only accepts "Étapes numériques(La Poste)", with
+# no space. We store the documented wording and write the form the schema
+# validates; the importer reads both.
+SCHEMA_LABEL_SPELLING = {
+    choices.FormationLabel.ETAPES_NUMERIQUES.value: "Étapes numériques(La Poste)",
+}
+
+# Historical records written by an import carry a change reason starting with
+# this: they do not count as an edit of the information (see `date_maj`).
+IMPORT_CHANGE_REASON = "Import"
+
+
+def export_queryset(queryset=None):
+    """The published structures to export, in a stable order, with `last_edit`.
+
+    `last_edit` is the date of the last change that was not an import: the
+    standard's `date_maj` is the date the information changed, and loading a
+    file must not make old information look new (partners keep the freshest
+    copy of a place by this date).
+    """
+    if queryset is None:
+        queryset = Structure.objects.published()
+    history = Structure.history.model.objects.filter(id=OuterRef("pk")).exclude(
+        history_change_reason__startswith=IMPORT_CHANGE_REASON
+    )
+    return (
+        queryset.select_related("commune")
+        .annotate(last_edit=Subquery(history.order_by("-history_date").values("history_date")[:1]))
+        .order_by("uid")
+    )
+
+
+def date_maj(structure):
+    """The standard's `date_maj` of a structure (a `date`).
+
+    The later of the last verification and the last edit made here (imports
+    set `verified_at` to the source's own `date_maj`). A structure without
+    history (loaded from a fixture) falls back on `Structure.date_maj`.
+    """
+    last_edit = getattr(structure, "last_edit", None)
+    dates = [d for d in (structure.verified_at, last_edit) if d]
+    if dates:
+        return max(dates).date()
+    return structure.date_maj
+
+
+def _joined(values):
+    return SEPARATOR.join(values)
+
+
+def standard_record(structure):
+    """One structure as a dict of the standard's 32 columns (Python values).
+
+    Multi-valued columns are "|"-joined strings, `latitude`/`longitude` floats
+    or None, `date_maj` a `date`, every other column a string ("" when empty).
+    """
+    record = {}
+    for column in STANDARD_FIELDS:
+        attribute = STANDARD_TO_MODEL.get(column)
+        if attribute is None:
+            continue
+        value = getattr(structure, attribute)
+        if isinstance(value, list):
+            value = _joined(value)
+        elif value is None and column not in ("latitude", "longitude"):
+            value = ""
+        record[column] = value
+    # The commune's official name when it is known (sources misspell it).
+    if structure.commune_id:
+        record["commune"] = structure.commune.name
+    record["pivot"] = structure.pivot or UNKNOWN_PIVOT
+    record["telephone"] = structure.phone if TELEPHONE_PATTERN.match(structure.phone or "") else ""
+    record["formations_labels"] = _joined(
+        SCHEMA_LABEL_SPELLING.get(label, label) for label in structure.labels
+    )
+    record["date_maj"] = date_maj(structure)
+    return {column: record[column] for column in STANDARD_FIELDS}
+
+
+def standard_records(queryset=None):
+    """Standard records of the published structures (or of `queryset`)."""
+    return (standard_record(s) for s in export_queryset(queryset).iterator(chunk_size=500))
+
+
+def _csv_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return str(value) if not hasattr(value, "isoformat") else value.isoformat()
+
+
+def standard_csv(records):
+    """The standard's CSV: its 32 columns in order, UTF-8, "," between cells."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(STANDARD_FIELDS)
+    for record in records:
+        writer.writerow([_csv_cell(record[column]) for column in STANDARD_FIELDS])
+    return buffer.getvalue()
+
+
+def _json_value(value):
+    if value == "":
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def standard_json(records):
+    """The standard as a JSON array of objects (bytes); empty cells are null."""
+    rows = [
+        {column: _json_value(record[column]) for column in STANDARD_FIELDS} for record in records
+    ]
+    return orjson.dumps(rows, option=orjson.OPT_INDENT_2)
+
+
+def feature_collection(items):
+    """A GeoJSON FeatureCollection of dicts holding `latitude` and `longitude`.
+
+    Every other key becomes a property; a place without coordinates gets a
+    null geometry (allowed by RFC 7946) rather than disappearing.
+    """
+    features = []
+    for item in items:
+        properties = {k: v for k, v in item.items() if k not in ("latitude", "longitude")}
+        latitude, longitude = item.get("latitude"), item.get("longitude")
+        geometry = (
+            {"type": "Point", "coordinates": [longitude, latitude]}
+            if latitude is not None and longitude is not None
+            else None
+        )
+        features.append({"type": "Feature", "geometry": geometry, "properties": properties})
+    return {"type": "FeatureCollection", "features": features}

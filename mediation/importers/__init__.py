@@ -1,0 +1,11 @@
+"""Structures in: one module per source format, and a common runner.
+
+- `hub_lo`: the regional census (Hub-LO export, `c_*` fields);
+- `standard`: the national data standard 1.0.x and its earlier 0.x shape;
+- `runner`: format detection, one savepoint per row, report, demo removal.
+"""
+
+from mediation.importers.base import ImportFileError, RowError
+from mediation.importers.runner import FORMATS, ImportReport, Outcome, run_import
+
+__all__ = ["FORMATS", "ImportFileError", "ImportReport", "Outcome", "RowError", "run_import"]

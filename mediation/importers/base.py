@@ -1,0 +1,41 @@
+"""What every source format turns a row into, and the errors it may raise."""
+
+from dataclasses import dataclass, field
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported (unreadable, wrong columns…)."""
+
+
+class RowError(Exception):
+    """This row cannot be imported; the message says why, in French."""
+
+
+@dataclass
+class RowData:
+    """A source row mapped to the model, before it touches the database.
+
+    `fields` holds model attributes and their values; `kinds` ServiceType
+    slugs (`replace_kinds` False means "add to the kinds already set", for
+    formats that carry no kind); `notes` is content that fits no field and is
+    kept in `import_note`; `remarks` only go to the report.
+    """
+
+    line: int
+    source: str
+    source_id: str
+    fields: dict
+    kinds: list = field(default_factory=list)
+    replace_kinds: bool = True
+    uid: str = ""
+    notes: list = field(default_factory=list)
+    remarks: list = field(default_factory=list)
+    # Census bassin name, checked against the commune's bassin.
+    bassin_name: str = ""
+
+
+def note_line(label, value):
+    """ "Label : value" for the import note (lists joined)."""
+    if isinstance(value, list | tuple):
+        value = " | ".join(str(v) for v in value)
+    return f"{label} : {value}"

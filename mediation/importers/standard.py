@@ -1,0 +1,360 @@
+"""The national data standard of "lieux de médiation numérique": 1.0.x and 0.x.
+
+1.0.x (current, 32 columns, "|" between values) is read column by column into
+the model. The earlier 0.x shape, still found in published exports (e.g. the
+"conseillers numériques" export of January 2023), has other column names
+(`courriel`, `publics_accueillis`, `conditions_acces` — sometimes misspelt
+`conditions_access` —, `labels_nationaux`, `labels_autres`, `accessibilite`,
+`cle_ban`), ";" between values and 15 older service names: each old value is
+mapped to its 1.0 equivalent below; what has none is kept in the import note.
+"""
+
+import re
+from datetime import UTC, date, datetime, time
+
+from mediation import choices
+from mediation.exporters import SCHEMA_LABEL_SPELLING, STANDARD_FIELDS
+from mediation.importers import values
+from mediation.importers.base import RowData, RowError, note_line
+from mediation.opening_hours import parse as parse_hours
+from territories.models import normalize_search
+
+NAME = "standard"
+LEGACY_NAME = "standard-0.x"
+REQUIRED_COLUMNS = ("id", "nom", "adresse", "code_postal", "commune")
+
+# Columns that exist only in the 0.x shape.
+LEGACY_COLUMNS = {
+    "courriel",
+    "publics_accueillis",
+    "conditions_acces",
+    "conditions_access",
+    "labels_nationaux",
+    "labels_autres",
+    "accessibilite",
+    "cle_ban",
+}
+
+S = choices.Service
+# 0.x service → 1.0 service (the national cartography's own correspondence).
+LEGACY_SERVICES = {
+    "Devenir autonome dans les démarches administratives": S.DEMARCHES,
+    "Réaliser des démarches administratives avec un accompagnement": S.DEMARCHES,
+    "Accompagner les démarches de santé": S.DEMARCHES,
+    "Prendre en main un smartphone ou une tablette": S.OUTILS_QUOTIDIEN,
+    "Prendre en main un ordinateur": S.OUTILS_QUOTIDIEN,
+    "Utiliser le numérique au quotidien": S.OUTILS_QUOTIDIEN,
+    "Approfondir ma culture numérique": S.COMPREHENSION,
+    "Promouvoir la citoyenneté numérique": S.COMPREHENSION,
+    "Favoriser mon insertion professionnelle": S.INSERTION_PRO,
+    "Créer et développer mon entreprise": S.INSERTION_PRO,
+    "Accéder à une connexion internet": S.ACCES_MATERIEL,
+    "Accéder à du matériel": S.ACCES_MATERIEL,
+    "S'équiper en matériel informatique": S.MATERIEL_SOLIDAIRE,
+    "Créer avec le numérique": S.LOISIRS,
+    "Soutenir la parentalité et l'éducation avec le numérique": S.PARENTALITE,
+}
+# 0.x `publics_accueillis` → (model field, 1.0 value); None: no equivalent.
+LEGACY_PUBLICS = {
+    "Seniors (+ 65 ans)": ("publics", choices.Public.SENIORS),
+    "Familles/enfants": ("publics", choices.Public.FAMILLES),
+    "Jeunes (16-26 ans)": ("publics", choices.Public.JEUNES),
+    "Uniquement femmes": ("publics", choices.Public.FEMMES),
+    "Public langues étrangères": ("specific_support", choices.PriseEnCharge.AUTRES_LANGUES),
+    "Déficience visuelle": ("specific_support", choices.PriseEnCharge.DEFICIENCE_VISUELLE),
+    "Surdité": ("specific_support", choices.PriseEnCharge.SURDITE),
+    "Handicaps mentaux : déficiences limitant les activités d'une personne": (
+        "specific_support",
+        choices.PriseEnCharge.HANDICAPS_MENTAUX,
+    ),
+    "Personnes en situation d'illettrisme": ("specific_support", choices.PriseEnCharge.ILLETTRISME),
+}
+# 0.x `conditions_acces`: the part before " : " names the condition.
+LEGACY_FEES = {
+    "Gratuit": choices.Frais.GRATUIT,
+    "Gratuit sous condition": choices.Frais.GRATUIT_SOUS_CONDITION,
+    "Payant": choices.Frais.PAYANT,
+}
+# 0.x `labels_nationaux` → (model field, 1.0 value).
+LEGACY_LABELS = {
+    "France Services": ("national_programmes", choices.Dispositif.FRANCE_SERVICES),
+    "CNFS": ("national_programmes", choices.Dispositif.CONSEILLERS_NUMERIQUES),
+    "Aidants Connect": ("national_programmes", choices.Dispositif.AIDANTS_CONNECT),
+    "Grandes écoles du numérique": ("national_programmes", choices.Dispositif.GEN),
+    "Point relais CAF": ("national_programmes", choices.Dispositif.CAF),
+    "Point numérique CAF": ("national_programmes", choices.Dispositif.CAF),
+    "Fabriques de Territoire": ("labels", choices.FormationLabel.FABRIQUES_TERRITOIRE),
+}
+# 0.x `modalites_accompagnement`: the part before " : ".
+LEGACY_SUPPORT = {
+    "Seul": choices.ModaliteAccompagnement.AUTONOMIE,
+    "Avec de l'aide": choices.ModaliteAccompagnement.INDIVIDUEL,
+    "Dans un atelier": choices.ModaliteAccompagnement.ATELIER,
+    "A ma place": choices.ModaliteAccompagnement.INDIVIDUEL,
+}
+
+# Standard column → (model field, choices or None) for the closed and open lists.
+LIST_COLUMNS = {
+    "typologie": ("typologie", None),
+    "services": ("services", choices.Service),
+    "publics_specifiquement_adresses": ("publics", choices.Public),
+    "prise_en_charge_specifique": ("specific_support", choices.PriseEnCharge),
+    "frais_a_charge": ("fees", choices.Frais),
+    "dispositif_programmes_nationaux": ("national_programmes", choices.Dispositif),
+    "formations_labels": ("labels", choices.FormationLabel),
+    "autres_formations_labels": ("other_labels", None),
+    "modalites_acces": ("access_modes", choices.ModaliteAcces),
+    "modalites_accompagnement": ("support_modes", choices.ModaliteAccompagnement),
+    "itinerance": ("itinerance", choices.Itinerance),
+}
+TEXT_COLUMNS = {
+    "nom": "name",
+    "structure_parente": "parent_structure",
+    "adresse": "address",
+    "complement_adresse": "address_complement",
+    "commune": "city",
+    "presentation_detail": "description",
+}
+KNOWN_COLUMNS = set(STANDARD_FIELDS) | LEGACY_COLUMNS
+
+# Kinds deduced from what the standard says (it has no "kind" column).
+KIND_FROM_PROGRAMME = {
+    choices.Dispositif.FRANCE_SERVICES: "france-services",
+    choices.Dispositif.PROMENEURS: "promeneur-du-net",
+}
+KIND_FROM_TYPOLOGIE = {"BIB": "mediatheque"}
+DEFAULT_KIND = "espace-public-numerique"
+
+SUMMARY_MAX = 280
+
+
+def is_legacy(columns, records):
+    """True for the 0.x shape: its own columns, or its older service names."""
+    if LEGACY_COLUMNS & set(columns):
+        return True
+    for record in records[:50]:
+        services = str(record.get("services") or "")
+        if any(old in services for old in LEGACY_SERVICES):
+            return True
+    return False
+
+
+def _choice_lookup(choice_class):
+    """Accent-, case- and spacing-insensitive lookup of a closed list's values."""
+    table = {normalize_search(value): value for value in choice_class.values}
+    for documented, schema_form in SCHEMA_LABEL_SPELLING.items():
+        if choice_class is choices.FormationLabel:
+            table[normalize_search(schema_form)] = documented
+    return table
+
+
+LOOKUPS = {cls: _choice_lookup(cls) for _, cls in LIST_COLUMNS.values() if cls}
+
+
+def _closed_values(items, choice_class, column, row):
+    kept = []
+    for item in items:
+        value = LOOKUPS[choice_class].get(normalize_search(item))
+        if value is None:
+            row.notes.append(note_line(f"Valeur non reconnue ({column})", item))
+            row.remarks.append(
+                f"{column} : « {item} » ne fait pas partie du standard, gardé en note"
+            )
+        elif value not in kept:
+            kept.append(value)
+    return kept
+
+
+def _add(fields, name, value):
+    if value not in fields.setdefault(name, []):
+        fields[name].append(value)
+
+
+def _number(value, column, row):
+    if value is None or value == "":
+        return None
+    try:
+        number = float(str(value).replace(",", "."))
+    except ValueError:
+        row.notes.append(note_line(column, value))
+        row.remarks.append(f"{column} illisible : « {value} »")
+        return None
+    return number
+
+
+def _date_maj(value, row):
+    value = values.text(value)
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value[:10])
+    except ValueError:
+        row.remarks.append(f"date_maj illisible : « {value} »")
+        return None
+    # Noon UTC: the same calendar date in every French time zone.
+    return datetime.combine(day, time(12), tzinfo=UTC)
+
+
+def to_row(record, line, *, legacy=False):
+    """Map one standard record (dict of column → cell) to a `RowData`."""
+    separators = ";|" if legacy else "|"
+    get = lambda column: values.text(record.get(column))  # noqa: E731
+    source_id = get("id")
+    if not source_id:
+        raise RowError("Identifiant « id » manquant.")
+    row = RowData(
+        line=line,
+        source=get("source"),
+        source_id=source_id,
+        uid=source_id,
+        fields={},
+        replace_kinds=False,
+    )
+    fields = row.fields
+    for column, attribute in TEXT_COLUMNS.items():
+        fields[attribute] = get(column)
+    if not fields["name"]:
+        raise RowError("Nom du lieu (« nom ») manquant.")
+    if not fields["address"]:
+        raise RowError("Adresse (« adresse ») manquante.")
+    fields["source"] = row.source
+    fields["postal_code"] = values.postal_code(record.get("code_postal"))
+    if not fields["postal_code"]:
+        raise RowError(f"Code postal invalide : « {get('code_postal')} ».")
+    fields["code_insee"] = get("code_insee")
+    if fields["code_insee"] and not re.fullmatch(
+        r"([013-9]\d|2[AB1-9])\d{3}", fields["code_insee"]
+    ):
+        row.notes.append(note_line("code_insee", fields["code_insee"]))
+        fields["code_insee"] = ""
+    fields["latitude"] = _number(record.get("latitude"), "latitude", row)
+    fields["longitude"] = _number(record.get("longitude"), "longitude", row)
+
+    pivot = get("pivot")
+    fields["pivot"] = (
+        pivot if re.fullmatch(r"[a-zA-Z0-9]{9,14}", pivot) and set(pivot) - {"0"} else ""
+    )
+    if pivot and not fields["pivot"] and set(pivot) - {"0"}:
+        row.notes.append(note_line("pivot", pivot))
+
+    raw_phone = get("telephone")
+    fields["phone"] = values.phone(raw_phone)
+    if raw_phone and not fields["phone"]:
+        row.notes.append(note_line("Téléphone", raw_phone))
+        row.remarks.append(f"téléphone non reconnu, gardé en note : « {raw_phone} »")
+
+    email_cell = get("courriel" if legacy and "courriels" not in record else "courriels")
+    fields["emails"] = values.emails(email_cell)
+    leftover = re.sub(values.EMAIL, "", email_cell).strip(" |;,")
+    if leftover:
+        row.notes.append(note_line("Courriels", email_cell))
+
+    fields["websites"] = []
+    for item in values.split(get("site_web"), separators):
+        clean = values.url(item)
+        if clean:
+            fields["websites"].append(clean)
+        else:
+            row.notes.append(note_line("Site web", item))
+    for column, attribute in (
+        ("prise_rdv", "appointment_url"),
+        ("fiche_acces_libre", "acceslibre_url"),
+    ):
+        raw = get(column) or (get("accessibilite") if column == "fiche_acces_libre" else "")
+        fields[attribute] = values.url(raw)
+        if raw and not fields[attribute]:
+            row.notes.append(note_line(column, raw))
+
+    hours = get("horaires")
+    fields["opening_hours"] = hours if parse_hours(hours) else ""
+    fields["opening_hours_note"] = ""
+    if hours and not fields["opening_hours"]:
+        fields["opening_hours_note"] = hours
+        row.remarks.append("horaires hors format OpenStreetMap, gardés en texte")
+
+    summary = get("presentation_resume")
+    fields["summary"] = summary
+    if len(summary) > SUMMARY_MAX:
+        # 0.x allowed 500 characters: the full text goes to the detailed presentation.
+        fields["summary"] = ""
+        fields["description"] = "\n\n".join(p for p in (summary, fields["description"]) if p)
+        row.remarks.append(
+            "présentation courte de plus de 280 caractères, mise en présentation détaillée"
+        )
+
+    for column, (attribute, choice_class) in LIST_COLUMNS.items():
+        items = values.split(record.get(column), separators)
+        if legacy and column == "services":
+            fields[attribute] = []
+            for item in items:
+                if item in LEGACY_SERVICES:
+                    _add(fields, attribute, LEGACY_SERVICES[item].value)
+                else:
+                    for value in _closed_values([item], choice_class, column, row):
+                        _add(fields, attribute, value)
+            continue
+        if legacy and column == "modalites_accompagnement":
+            fields[attribute] = []
+            for item in items:
+                key = item.split(" : ")[0].strip()
+                if key in LEGACY_SUPPORT:
+                    _add(fields, attribute, LEGACY_SUPPORT[key].value)
+                else:
+                    for value in _closed_values([item], choice_class, column, row):
+                        _add(fields, attribute, value)
+            continue
+        if choice_class is None:
+            fields[attribute] = items
+        else:
+            fields[attribute] = _closed_values(items, choice_class, column, row)
+
+    if legacy:
+        _legacy_columns(record, row, separators)
+
+    row.fields["verified_at"] = _date_maj(record.get("date_maj"), row)
+    for column, value in record.items():
+        if column not in KNOWN_COLUMNS and values.text(value):
+            row.notes.append(note_line(column, value))
+
+    row.kinds = _kinds(fields)
+    return row
+
+
+def _legacy_columns(record, row, separators):
+    fields = row.fields
+    for item in values.split(record.get("publics_accueillis"), separators):
+        target = LEGACY_PUBLICS.get(item)
+        if target:
+            _add(fields, target[0], target[1].value)
+        else:
+            row.notes.append(note_line("Public accueilli", item))
+    conditions = record.get("conditions_acces") or record.get("conditions_access")
+    for item in values.split(conditions, separators):
+        key = item.split(" : ")[0].strip()
+        if key in LEGACY_FEES:
+            _add(fields, "fees", LEGACY_FEES[key].value)
+        else:
+            row.notes.append(note_line("Conditions d’accès", item))
+    for item in values.split(record.get("labels_nationaux"), separators):
+        target = LEGACY_LABELS.get(item)
+        if target:
+            _add(fields, target[0], target[1].value)
+        elif item not in fields["other_labels"]:
+            fields["other_labels"].append(item)
+    for item in values.split(record.get("labels_autres"), separators):
+        if item not in fields["other_labels"]:
+            fields["other_labels"].append(item)
+    cle_ban = values.text(record.get("cle_ban"))
+    if cle_ban:
+        row.notes.append(note_line("Clé BAN", cle_ban))
+
+
+def _kinds(fields):
+    kinds = []
+    for programme in fields.get("national_programmes", []):
+        if programme in KIND_FROM_PROGRAMME:
+            kinds.append(KIND_FROM_PROGRAMME[programme])
+    for code in fields.get("typologie", []):
+        if code in KIND_FROM_TYPOLOGIE:
+            kinds.append(KIND_FROM_TYPOLOGIE[code])
+    return sorted(set(kinds))

@@ -1,0 +1,1 @@
+"""The mediators’ space: accounts, editing one’s listing, moderation, history."""

@@ -1,0 +1,54 @@
+"""Admin of memberships, coordinations, invitations and join requests (regional administrators)."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from mediation.models import Coordination, Invitation, JoinRequest, Membership, VerificationReminder
+
+
+@admin.register(Membership)
+class MembershipAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "structure", "created_at"]
+    search_fields = ["user__email", "user__last_name", "structure__name"]
+    list_filter = ["structure__commune__bassin"]
+    autocomplete_fields = ["user", "structure"]
+
+
+@admin.register(Coordination)
+class CoordinationAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "bassin", "created_at"]
+    search_fields = ["user__email", "user__last_name", "bassin__name"]
+    list_filter = ["bassin"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "structure", "invited_by", "created_at", "expires_at", "accepted_at"]
+    search_fields = ["email", "structure__name"]
+    readonly_fields = [
+        "email",
+        "structure",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "accepted_by",
+    ]
+
+    def has_add_permission(self, request):
+        return False  # invitations are sent from the structure's page, with their e-mail
+
+
+@admin.register(JoinRequest)
+class JoinRequestAdmin(admin.ModelAdmin):
+    list_display = ["user", "structure", "state", "created_at", "decided_by"]
+    list_filter = ["state"]
+    search_fields = ["user__email", "structure__name"]
+    autocomplete_fields = ["user", "structure"]
+
+
+@admin.register(VerificationReminder)
+class VerificationReminderAdmin(admin.ModelAdmin):
+    list_display = ["structure", "sent_at", "recipients"]
+    search_fields = ["structure__name", "recipients"]

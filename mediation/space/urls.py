@@ -1,0 +1,82 @@
+"""URLs of the mediators' space and of accounts, under /espace/."""
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
+
+from mediation.space import views
+
+app_name = "space"
+
+account_patterns = [
+    path(
+        "connexion/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "mot-de-passe/oublie/",
+        auth_views.PasswordResetView.as_view(
+            email_template_name="registration/password_reset_email.txt",
+            subject_template_name="registration/password_reset_subject.txt",
+            extra_email_context={"site_name": settings.SITE_NAME},
+            success_url=reverse_lazy("space:password_reset_done"),
+        ),
+        name="password_reset",
+    ),
+    path(
+        "mot-de-passe/oublie/envoye/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "mot-de-passe/nouveau/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            success_url=reverse_lazy("space:password_reset_complete")
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "mot-de-passe/nouveau/fait/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path(
+        "mot-de-passe/changer/",
+        auth_views.PasswordChangeView.as_view(
+            success_url=reverse_lazy("space:password_change_done")
+        ),
+        name="password_change",
+    ),
+    path(
+        "mot-de-passe/change/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+]
+
+urlpatterns = [
+    *account_patterns,
+    path("", views.home, name="home"),
+    path("proposer/", views.structure_propose, name="propose"),
+    path("adresse/", views.geocode, name="geocode"),
+    path("structures/<int:pk>/modifier/", views.structure_edit, name="edit"),
+    path("structures/<int:pk>/verifier/", views.structure_verify, name="verify"),
+    path("structures/<int:pk>/publier/", views.structure_publish, name="publish"),
+    path("structures/<int:pk>/archiver/", views.structure_archive, name="archive"),
+    path("structures/<int:pk>/supprimer/", views.structure_delete, name="delete"),
+    path("structures/<int:pk>/historique/", views.structure_history, name="history"),
+    path(
+        "structures/<int:pk>/historique/<int:history_id>/restaurer/",
+        views.structure_restore,
+        name="restore",
+    ),
+    path("structures/<int:pk>/inviter/", views.structure_invite, name="invite"),
+    path("structures/<int:pk>/gerer/", views.structure_join, name="join"),
+    path("invitation/<str:token>/", views.invitation, name="invitation"),
+    path("moderation/", views.moderation, name="moderation"),
+    path("moderation/demandes/<int:pk>/", views.decide_join_request, name="decide_join"),
+    path("moderation/propositions/<int:pk>/", views.decide_proposal, name="decide_proposal"),
+    path("moderation/signalements/<int:pk>/", views.handle_report, name="handle_report"),
+]

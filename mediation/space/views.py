@@ -1,0 +1,565 @@
+"""Pages of the mediators' space ("Mon espace"), under /espace/.
+
+Every view asks `mediation.permissions` before showing a draft or changing
+anything; none decides on its own. Every change goes through a POST form with
+its CSRF token.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from mediation import geocoding, opening_hours, permissions
+from mediation.choices import Status
+from mediation.models import ErrorReport, Invitation, JoinRequest, Structure, User
+from mediation.space import actions
+from mediation.space.forms import (
+    AccountCreationForm,
+    DecisionForm,
+    InvitationForm,
+    JoinRequestForm,
+    RefusalForm,
+    StopFormSet,
+    StructureForm,
+)
+from mediation.space.history import Change, changed_since, display_value, timeline, version_token
+
+
+def _structure(request, pk, check):
+    """The structure `pk`, if `check(user, structure)` allows; 403 otherwise."""
+    structure = get_object_or_404(
+        Structure.objects.select_related("commune__bassin", "proposed_by"), pk=pk
+    )
+    if not check(request.user, structure):
+        raise PermissionDenied("Vous n’avez pas accès à cette structure.")
+    return structure
+
+
+def _absolute(request):
+    return request.build_absolute_uri
+
+
+# Mon espace ---------------------------------------------------------------------
+
+
+@login_required
+def home(request):
+    user = request.user
+    mine = (
+        permissions.member_structures(user)
+        .select_related("commune")
+        .prefetch_related("kinds")
+        .order_by("name")
+    )
+    context = {
+        "mine": mine,
+        "proposals": Structure.objects.filter(proposed_by=user, status=Status.DRAFT),
+        "join_requests": user.join_requests.filter(state=JoinRequest.State.PENDING).select_related(
+            "structure"
+        ),
+        "is_coordinator": permissions.is_coordinator(user),
+    }
+    if context["is_coordinator"]:
+        territory = permissions.moderated_structures(user).select_related("commune")
+        query = request.GET.get("q", "").strip()
+        if query:
+            territory = territory.filter(name__icontains=query) | territory.filter(
+                city__icontains=query
+            )
+        context.update(
+            query=query,
+            territory=Paginator(territory.order_by("name"), 50).get_page(request.GET.get("page")),
+            bassins=user.coordinations.select_related("bassin"),
+            pending=_queue(user, counts_only=True),
+        )
+    return render(request, "space/home.html", context)
+
+
+# Editing --------------------------------------------------------------------------
+
+
+def _preview_changes(form, stops):
+    """What the save will change, as lines "field: old → new"."""
+    changes = []
+    original = Structure.objects.filter(pk=form.instance.pk).first() if form.instance.pk else None
+    for name in form.changed_data:
+        if name == "version":
+            continue
+        label = form.fields[name].label
+        if name == "kinds":
+            old = " ; ".join(k.name for k in original.kinds.all()) if original else "(vide)"
+            new = " ; ".join(k.name for k in form.cleaned_data["kinds"])
+        else:
+            before = getattr(original, name) if original else None
+            old = display_value(Structure, name, before)
+            new = display_value(Structure, name, form.cleaned_data.get(name))
+        if old != new:
+            changes.append(Change(label, old, new))
+    for stop_form in stops.forms:
+        if not stop_form.has_changed():
+            continue
+        place = stop_form.cleaned_data.get("place") or stop_form.instance.place
+        if stop_form in stops.deleted_forms:
+            changes.append(Change(f"Étape « {place} »", "", "supprimée"))
+        elif stop_form.instance.pk:
+            changes.append(Change(f"Étape « {place} »", "", "modifiée"))
+        else:
+            changes.append(Change(f"Étape « {place} »", "", "ajoutée"))
+    return changes
+
+
+def _geocode_into(data):
+    """The no-JavaScript "Trouver l’adresse sur la carte" button: fill the point."""
+    query = " ".join(data.get(name, "") for name in ("address", "postal_code", "city")).strip()
+    place = geocoding.locate(query)
+    if place:
+        data["latitude"], data["longitude"] = f"{place.latitude:.6f}", f"{place.longitude:.6f}"
+    return place
+
+
+def _edit_context(request, form, stops, structure, **extra):
+    user = request.user
+    allowed = {}
+    if structure.pk:
+        allowed = {
+            "history": permissions.can_view_history(user, structure),
+            "invite": permissions.can_invite(user, structure),
+            "publish": permissions.can_publish(user, structure),
+            "archive": permissions.can_archive(user, structure),
+            "delete": permissions.can_delete(user, structure),
+        }
+    return {
+        "form": form,
+        "stops": stops,
+        "structure": structure,
+        "allowed": allowed,
+        "hours_lines": [],
+        "map_config": {
+            "tiles": settings.MAP_TILE_URL,
+            "attribution": settings.MAP_TILE_ATTRIBUTION,
+            "center": settings.LEAFLET_CONFIG["DEFAULT_CENTER"],
+            "zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
+        },
+        **extra,
+    }
+
+
+@login_required
+def structure_edit(request, pk):
+    structure = _structure(request, pk, permissions.can_edit)
+    extra = {}
+    if request.method == "POST":
+        data = request.POST.copy()
+        action = data.get("action", "preview")
+        if action == "geocode":
+            place = _geocode_into(data)
+            extra["geocoded"] = place or False
+        form = StructureForm(data, instance=structure)
+        stops = StopFormSet(data, instance=structure, prefix="stops")
+        if action in {"preview", "save"} and form.is_valid() and stops.is_valid():
+            if action == "save":
+                saved = _save_edit(request, structure, form, stops)
+                if saved:
+                    messages.success(request, "Vos modifications sont enregistrées. Merci !")
+                    return redirect("space:edit", pk=structure.pk)
+                # Someone saved in between: keep the input, explain, let them save again.
+                fresh = Structure.objects.get(pk=structure.pk)
+                changes, authors = changed_since(fresh, form.cleaned_data["version"])
+                data["version"] = version_token(fresh)
+                form = StructureForm(data, instance=fresh)
+                stops = StopFormSet(data, instance=fresh, prefix="stops")
+                form.is_valid() and stops.is_valid()
+                extra.update(conflict=True, conflict_changes=changes, conflict_authors=authors)
+                return render(
+                    request,
+                    "space/structure_form.html",
+                    _edit_context(request, form, stops, fresh, **extra),
+                    status=409,
+                )
+            extra.update(
+                preview=True,
+                changes=_preview_changes(form, stops),
+                hours_lines=opening_hours.describe(form.cleaned_data.get("opening_hours")),
+            )
+    else:
+        form = StructureForm(instance=structure, initial={"version": version_token(structure)})
+        stops = StopFormSet(instance=structure, prefix="stops")
+    return render(
+        request,
+        "space/structure_form.html",
+        _edit_context(request, form, stops, structure, **extra),
+    )
+
+
+def _save_edit(request, structure, form, stops):
+    """Save if nobody saved since the page was loaded; False otherwise."""
+    with transaction.atomic():
+        locked = Structure.objects.select_for_update().get(pk=structure.pk)
+        if form.cleaned_data.get("version") != version_token(locked):
+            return False
+        # Stops first: a version's history record then follows its stops' records.
+        stops.save()
+        form.save()
+    return True
+
+
+@login_required
+def structure_propose(request):
+    if not permissions.can_propose(request.user):
+        raise PermissionDenied
+    structure = Structure()
+    extra = {"proposing": True}
+    if request.method == "POST":
+        data = request.POST.copy()
+        action = data.get("action", "preview")
+        if action == "geocode":
+            extra["geocoded"] = _geocode_into(data) or False
+        form = StructureForm(data, instance=structure)
+        stops = StopFormSet(data, instance=structure, prefix="stops")
+        if action in {"preview", "save"} and form.is_valid() and stops.is_valid():
+            if action == "save":
+                actions.propose(
+                    form=form, stops=stops, user=request.user, build_url=_absolute(request)
+                )
+                messages.success(
+                    request,
+                    "Merci ! Votre proposition attend la validation du coordinateur "
+                    "de son bassin de vie. Vous recevrez sa réponse par e-mail.",
+                )
+                return redirect("space:home")
+            extra.update(
+                preview=True,
+                changes=_preview_changes(form, stops),
+                hours_lines=opening_hours.describe(form.cleaned_data.get("opening_hours")),
+            )
+    else:
+        form = StructureForm(instance=structure)
+        stops = StopFormSet(instance=structure, prefix="stops")
+    return render(
+        request,
+        "space/structure_form.html",
+        _edit_context(request, form, stops, structure, **extra),
+    )
+
+
+@login_required
+@require_GET
+def geocode(request):
+    """JSON for the "Trouver l’adresse sur la carte" button (BAN, else the commune)."""
+    place = geocoding.locate(request.GET.get("q", "")[:300])
+    if place is None:
+        return JsonResponse(
+            {"found": False, "message": "Adresse introuvable : placez le point sur la carte."},
+            status=404,
+        )
+    return JsonResponse(
+        {
+            "found": True,
+            "latitude": round(place.latitude, 6),
+            "longitude": round(place.longitude, 6),
+            "label": place.label,
+            "precise": place.precise,
+        }
+    )
+
+
+# One-click actions ---------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def structure_verify(request, pk):
+    structure = _structure(request, pk, permissions.can_verify)
+    actions.mark_verified(structure=structure, user=request.user)
+    messages.success(request, "Merci ! La fiche est indiquée comme vérifiée aujourd’hui.")
+    return redirect(request.POST.get("next") or reverse("space:home"))
+
+
+@login_required
+@require_POST
+def structure_publish(request, pk):
+    structure = _structure(request, pk, permissions.can_publish)
+    actions.set_status(structure=structure, status=Status.PUBLISHED, user=request.user)
+    messages.success(request, f"« {structure} » est publiée.")
+    return redirect("space:edit", pk=structure.pk)
+
+
+@login_required
+@require_POST
+def structure_archive(request, pk):
+    structure = _structure(request, pk, permissions.can_archive)
+    actions.set_status(structure=structure, status=Status.ARCHIVED, user=request.user)
+    messages.success(
+        request,
+        f"« {structure} » est archivée : elle n’apparaît plus sur le site. "
+        "Un coordinateur peut la republier.",
+    )
+    return redirect("space:home")
+
+
+@login_required
+def structure_delete(request, pk):
+    structure = _structure(request, pk, permissions.can_delete)
+    if request.method == "POST":
+        name = str(structure)
+        structure._history_user = request.user
+        structure.delete()
+        messages.success(request, f"« {name} » est supprimée.")
+        return redirect("space:home")
+    return render(request, "space/structure_delete.html", {"structure": structure})
+
+
+# History ------------------------------------------------------------------------------
+
+
+@login_required
+def structure_history(request, pk):
+    structure = _structure(request, pk, permissions.can_view_history)
+    return render(
+        request,
+        "space/structure_history.html",
+        {
+            "structure": structure,
+            "entries": timeline(structure),
+            "can_restore": permissions.can_restore(request.user, structure),
+        },
+    )
+
+
+@login_required
+@require_POST
+def structure_restore(request, pk, history_id):
+    from mediation.space.history import restore
+
+    structure = _structure(request, pk, permissions.can_restore)
+    if not structure.history.filter(history_id=history_id).exists():
+        raise Http404("Cette version n’existe pas.")
+    restore(structure=structure, history_id=history_id, user=request.user)
+    messages.success(
+        request,
+        "La version choisie est restaurée. Ce retour en arrière figure "
+        "lui-même dans l’historique : il peut être annulé.",
+    )
+    return redirect("space:history", pk=structure.pk)
+
+
+# Invitations ----------------------------------------------------------------------------
+
+
+@login_required
+def structure_invite(request, pk):
+    structure = _structure(request, pk, permissions.can_invite)
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        invitation = actions.invite(
+            email=form.cleaned_data["email"],
+            structure=structure,
+            invited_by=request.user,
+            build_url=_absolute(request),
+        )
+        messages.success(request, f"Invitation envoyée à {invitation.email}.")
+        return redirect("space:invite", pk=structure.pk)
+    return render(
+        request,
+        "space/invite.html",
+        {
+            "structure": structure,
+            "form": form,
+            "members": structure.memberships.select_related("user"),
+            "invitations": structure.invitations.usable(),
+        },
+    )
+
+
+def invitation(request, token):
+    """The link of an invitation e-mail: set a password (new account) or accept."""
+    invitation = Invitation.objects.select_related("structure").for_token(token)
+    if invitation is None:
+        return render(request, "space/invitation_invalid.html", {"reason": "unknown"}, status=404)
+    if not invitation.is_usable:
+        reason = "used" if invitation.accepted_at else "expired"
+        return render(request, "space/invitation_invalid.html", {"reason": reason}, status=410)
+    structure = invitation.structure
+    context = {"invitation": invitation, "structure": structure}
+    user = request.user
+    if user.is_authenticated:
+        if user.email.lower() != invitation.email.lower():
+            context["wrong_account"] = True
+            return render(request, "space/invitation.html", context, status=403)
+        if request.method == "POST":
+            actions.accept_invitation(invitation=invitation, user=user)
+            messages.success(request, f"Vous pouvez maintenant modifier « {structure} ».")
+            return redirect("space:edit", pk=structure.pk)
+        return render(request, "space/invitation.html", context)
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        context["login_url"] = f"{reverse('space:login')}?next={request.path}"
+        return render(request, "space/invitation.html", context)
+    form = AccountCreationForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=invitation.email,
+                password=form.cleaned_data["password1"],
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+            )
+            actions.accept_invitation(invitation=invitation, user=user)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(
+            request, f"Bienvenue ! Votre compte est créé et vous pouvez modifier « {structure} »."
+        )
+        return redirect("space:edit", pk=structure.pk)
+    context["form"] = form
+    return render(request, "space/invitation.html", context)
+
+
+# "Vous gérez ce lieu ?" -------------------------------------------------------------------
+
+
+@login_required
+def structure_join(request, pk):
+    structure = get_object_or_404(Structure.objects.published(), pk=pk)
+    if permissions.can_edit(request.user, structure):
+        return redirect("space:edit", pk=structure.pk)
+    if not permissions.can_request_to_join(request.user, structure):
+        raise PermissionDenied
+    pending = structure.join_requests.filter(
+        user=request.user, state=JoinRequest.State.PENDING
+    ).first()
+    form = JoinRequestForm(request.POST or None)
+    if request.method == "POST" and not pending and form.is_valid():
+        actions.request_to_join(
+            structure=structure,
+            user=request.user,
+            message=form.cleaned_data["message"],
+            build_url=_absolute(request),
+        )
+        messages.success(
+            request,
+            "Votre demande est envoyée au coordinateur du bassin de vie. "
+            "Vous recevrez sa réponse par e-mail.",
+        )
+        return redirect(structure.get_absolute_url())
+    return render(
+        request, "space/join.html", {"structure": structure, "form": form, "pending": pending}
+    )
+
+
+# Moderation ------------------------------------------------------------------------------
+
+
+def _queue(user, counts_only=False):
+    structures = permissions.moderated_structures(user)
+    queue = {
+        "proposals": structures.filter(status=Status.DRAFT, proposed_by__isnull=False)
+        .select_related("proposed_by", "commune__bassin")
+        .prefetch_related("kinds"),
+        "join_requests": JoinRequest.objects.filter(
+            structure__in=structures, state=JoinRequest.State.PENDING
+        ).select_related("user", "structure__commune__bassin"),
+        "reports": ErrorReport.objects.filter(
+            structure__in=structures, state=ErrorReport.State.NEW
+        ).select_related("structure__commune__bassin"),
+    }
+    if counts_only:
+        return {name: items.count() for name, items in queue.items()}
+    return queue
+
+
+@login_required
+def moderation(request):
+    if not permissions.is_coordinator(request.user):
+        raise PermissionDenied("Cette page est réservée aux coordinateurs.")
+    return render(
+        request,
+        "space/moderation.html",
+        {**_queue(request.user), "refusal_form": RefusalForm(), "decision_form": DecisionForm()},
+    )
+
+
+@login_required
+@require_POST
+def decide_join_request(request, pk):
+    join_request = get_object_or_404(
+        JoinRequest.objects.select_related("structure__commune", "user"), pk=pk
+    )
+    if not permissions.can_decide_join_request(request.user, join_request):
+        raise PermissionDenied
+    if join_request.state != JoinRequest.State.PENDING:
+        messages.info(request, "Cette demande a déjà été traitée.")
+        return redirect("space:moderation")
+    accept = request.POST.get("decision") == "accept"
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    message = form.cleaned_data.get("message", "")
+    if not accept and not message:
+        messages.error(request, "Expliquez le refus : le message est envoyé au demandeur.")
+        return redirect("space:moderation")
+    actions.decide_join_request(
+        join_request=join_request, accept=accept, user=request.user, response=message
+    )
+    if accept:
+        messages.success(
+            request, f"{join_request.user} peut maintenant modifier « {join_request.structure} »."
+        )
+    else:
+        messages.success(request, "La demande est refusée ; le demandeur est prévenu par e-mail.")
+    return redirect("space:moderation")
+
+
+@login_required
+@require_POST
+def decide_proposal(request, pk):
+    structure = _structure(request, pk, permissions.can_decide_proposal)
+    if structure.status != Status.DRAFT or structure.proposed_by_id is None:
+        messages.info(request, "Cette proposition a déjà été traitée.")
+        return redirect("space:moderation")
+    accept = request.POST.get("decision") == "publish"
+    if accept:
+        actions.decide_proposal(
+            structure=structure,
+            accept=True,
+            user=request.user,
+            message=request.POST.get("message", "")[:5000],
+            build_url=_absolute(request),
+        )
+        messages.success(request, f"« {structure} » est publiée ; l’auteur est prévenu.")
+        return redirect("space:moderation")
+    form = RefusalForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Expliquez le refus : le message est envoyé à l’auteur.")
+        return redirect("space:moderation")
+    actions.decide_proposal(
+        structure=structure,
+        accept=False,
+        user=request.user,
+        message=form.cleaned_data["message"],
+        build_url=_absolute(request),
+    )
+    messages.success(request, "La proposition est refusée ; l’auteur est prévenu par e-mail.")
+    return redirect("space:moderation")
+
+
+@login_required
+@require_POST
+def handle_report(request, pk):
+    report = get_object_or_404(ErrorReport.objects.select_related("structure__commune"), pk=pk)
+    if not permissions.can_handle_report(request.user, report):
+        raise PermissionDenied
+    state = request.POST.get("state")
+    if state not in {ErrorReport.State.DONE, ErrorReport.State.REJECTED}:
+        messages.error(request, "Choisissez « Corrigé » ou « Écarter ».")
+        return redirect("space:moderation")
+    actions.handle_report(
+        report=report, state=state, user=request.user, message=request.POST.get("message", "")
+    )
+    messages.success(request, "Le signalement est traité.")
+    return redirect("space:moderation")

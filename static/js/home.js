@@ -1,0 +1,374 @@
+// Home page: commune suggestions, "Autour de moi", live filters, and the map
+// kept in step with the list. Everything here enhances a page that already
+// works without JavaScript (GET form, server-rendered list).
+const form = document.getElementById("search-form");
+const input = document.getElementById("id_q");
+// The position fields exist only once a position is known: clean URLs otherwise.
+const hidden = (name) => {
+  let node = document.getElementById(`id_${name}`);
+  if (!node) {
+    node = Object.assign(document.createElement("input"), { type: "hidden", name, id: `id_${name}` });
+    form.append(node);
+  }
+  return node;
+};
+const latInput = hidden("lat");
+const lonInput = hidden("lon");
+form.addEventListener("formdata", (event) => {
+  for (const name of ["lat", "lon", "q"]) {
+    if (!event.formData.get(name)) event.formData.delete(name);
+  }
+});
+const readJSON = (id) => {
+  const node = document.getElementById(id);
+  return node ? JSON.parse(node.textContent) : null;
+};
+
+// --- Suggestions: an ARIA 1.2 combobox over the commune table ----------------
+function setupCombobox() {
+  const list = document.getElementById("q-list");
+  const status = document.getElementById("q-status");
+  const url = input.dataset.suggestUrl;
+  let items = [];
+  let active = -1;
+  let timer = null;
+  let controller = null;
+
+  input.setAttribute("role", "combobox");
+  input.setAttribute("aria-autocomplete", "list");
+  input.setAttribute("aria-controls", list.id);
+  input.setAttribute("aria-expanded", "false");
+
+  const close = () => {
+    list.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+    active = -1;
+  };
+  const highlight = (index) => {
+    active = index;
+    [...list.children].forEach((li, i) => li.setAttribute("aria-selected", String(i === index)));
+    if (index >= 0) {
+      input.setAttribute("aria-activedescendant", list.children[index].id);
+      list.children[index].scrollIntoView({ block: "nearest" });
+    } else {
+      input.removeAttribute("aria-activedescendant");
+    }
+  };
+  const choose = (index) => {
+    input.value = items[index].label;
+    close();
+    latInput.value = "";
+    lonInput.value = "";
+    form.requestSubmit();
+  };
+  const render = (results) => {
+    items = results;
+    list.replaceChildren(
+      ...results.map((item, i) => {
+        const li = document.createElement("li");
+        li.id = `q-option-${i}`;
+        li.setAttribute("role", "option");
+        li.setAttribute("aria-selected", "false");
+        li.textContent = item.label;
+        li.addEventListener("mousedown", (event) => event.preventDefault());
+        li.addEventListener("click", () => choose(i));
+        return li;
+      }),
+    );
+    const open = results.length > 0;
+    list.hidden = !open;
+    input.setAttribute("aria-expanded", String(open));
+    active = -1;
+    status.textContent = open
+      ? `${results.length} commune${results.length > 1 ? "s" : ""} suggérée${results.length > 1 ? "s" : ""}, flèche du bas pour choisir.`
+      : "";
+  };
+  const fetchSuggestions = async () => {
+    const text = input.value.trim();
+    if (text.length < 2) return render([]);
+    controller?.abort();
+    controller = new AbortController();
+    try {
+      const response = await fetch(`${url}?q=${encodeURIComponent(text)}`, {
+        signal: controller.signal,
+      });
+      if (response.ok) render((await response.json()).results);
+    } catch (error) {
+      if (error.name !== "AbortError") render([]);
+    }
+  };
+  input.addEventListener("input", () => {
+    latInput.value = "";
+    lonInput.value = "";
+    clearTimeout(timer);
+    timer = setTimeout(fetchSuggestions, 150);
+  });
+  input.addEventListener("keydown", (event) => {
+    const open = !list.hidden && items.length > 0;
+    if (event.key === "ArrowDown") {
+      if (!open) return fetchSuggestions();
+      event.preventDefault();
+      highlight((active + 1) % items.length);
+    } else if (event.key === "ArrowUp" && open) {
+      event.preventDefault();
+      highlight(active <= 0 ? items.length - 1 : active - 1);
+    } else if (event.key === "Enter" && open && active >= 0) {
+      event.preventDefault();
+      choose(active);
+    } else if (event.key === "Escape" && open) {
+      event.preventDefault();
+      close();
+    }
+  });
+  input.addEventListener("blur", () => setTimeout(close, 100));
+}
+
+// --- "Autour de moi" -----------------------------------------------------------
+function setupGeolocation() {
+  if (!("geolocation" in navigator)) return;
+  const row = document.getElementById("around-me-row");
+  const button = document.getElementById("around-me");
+  const status = document.getElementById("geo-status");
+  row.hidden = false;
+  button.addEventListener("click", () => {
+    status.textContent = "Recherche de votre position…";
+    button.disabled = true;
+    navigator.geolocation.getCurrentPosition(
+      (position) => {
+        latInput.value = position.coords.latitude.toFixed(5);
+        lonInput.value = position.coords.longitude.toFixed(5);
+        input.value = "";
+        status.textContent = "Position trouvée : recherche des lieux les plus proches…";
+        form.requestSubmit();
+      },
+      (error) => {
+        button.disabled = false;
+        status.textContent =
+          error.code === error.PERMISSION_DENIED
+            ? "Votre navigateur n’a pas donné votre position. Tapez plutôt le nom de votre commune."
+            : "Votre position n’a pas pu être trouvée. Tapez plutôt le nom de votre commune.";
+        input.focus();
+      },
+      { enableHighAccuracy: false, timeout: 10000, maximumAge: 300000 },
+    );
+  });
+}
+
+// --- The map -----------------------------------------------------------------
+const map = { leaflet: null, cluster: null, markers: new Map(), origin: null, rows: null };
+
+function pinIcon(name) {
+  return L.divIcon({
+    className: "pin",
+    html: `<span class="visually-hidden">${escapeHTML(name)}</span>`,
+    iconSize: [26, 26],
+  });
+}
+
+function escapeHTML(text) {
+  const span = document.createElement("span");
+  span.textContent = text;
+  return span.innerHTML;
+}
+
+function setupMap(config) {
+  const panel = document.getElementById("map-panel");
+  panel.hidden = false;
+  const leaflet = L.map("map", {
+    center: config.center,
+    zoom: config.zoom,
+    minZoom: config.minZoom,
+    maxZoom: config.maxZoom,
+    zoomControl: false,
+  });
+  L.control
+    .zoom({ zoomInTitle: "Zoomer", zoomOutTitle: "Dézoomer" })
+    .addTo(leaflet);
+  leaflet.attributionControl.setPrefix(false);
+  const tiles = L.tileLayer(config.tiles, {
+    attribution: config.attribution,
+    maxZoom: config.maxZoom,
+  }).addTo(leaflet);
+  let failures = 0;
+  tiles.on("tileerror", () => {
+    failures += 1;
+    if (failures === 3) document.getElementById("map-note").hidden = false;
+  });
+  fetch(config.outlines)
+    .then((response) => (response.ok ? response.json() : null))
+    .then((outlines) => {
+      if (!outlines) return;
+      L.geoJSON(outlines, {
+        interactive: false,
+        style: { color: "#000091", weight: 1.5, opacity: 0.6, fillColor: "#000091", fillOpacity: 0.03 },
+      }).addTo(leaflet);
+    });
+  map.cluster = L.markerClusterGroup({
+    showCoverageOnHover: false,
+    maxClusterRadius: 45,
+    chunkedLoading: true,
+    iconCreateFunction: (cluster) => {
+      const count = cluster.getChildCount();
+      const [size, scale] = count < 10 ? [36, "s"] : count < 50 ? [44, "m"] : [52, "l"];
+      return L.divIcon({
+        className: `cluster cluster-${scale}`,
+        html: `${count}<span class="visually-hidden"> lieux : zoomer</span>`,
+        iconSize: [size, size],
+      });
+    },
+  });
+  leaflet.addLayer(map.cluster);
+  map.leaflet = leaflet;
+  return leaflet;
+}
+
+async function loadMarkers(url) {
+  const response = await fetch(url);
+  if (!response.ok) return;
+  const data = await response.json();
+  const at = Object.fromEntries(data.fields.map((field, i) => [field, i]));
+  map.kindNames = data.kinds;
+  for (const row of data.rows) {
+    const id = row[at.id];
+    const name = row[at.name];
+    const marker = L.marker([row[at.lat], row[at.lon]], {
+      icon: pinIcon(name),
+      title: name,
+      keyboard: true,
+    });
+    marker.structureId = id;
+    const kinds = row[at.kinds].map((k) => data.kinds[k]).join(", ");
+    marker.bindPopup(
+      `<p><strong><a href="/lieux/${encodeURIComponent(row[at.slug])}/">${escapeHTML(name)}</a></strong></p>` +
+        `<p>${escapeHTML(row[at.city])}${kinds ? ` — ${escapeHTML(kinds)}` : ""}</p>`,
+    );
+    marker.on("mouseover", () => setActive(id, { from: "map" }));
+    marker.on("mouseout", () => setActive(null, { from: "map" }));
+    // Keyboard users reach markers with Tab: the same highlight on focus.
+    marker.on("add", () => {
+      const element = marker.getElement();
+      element?.addEventListener("focus", () => setActive(id, { from: "map" }));
+      element?.addEventListener("blur", () => setActive(null, { from: "map" }));
+    });
+    map.markers.set(id, marker);
+  }
+}
+
+let activeId = null;
+function setActive(id, { from }) {
+  if (activeId !== null) {
+    const previous = map.markers.get(activeId);
+    const element = previous && (map.cluster.getVisibleParent(previous) ?? previous).getElement?.();
+    element?.classList.remove("is-active");
+    document.querySelector(`.result[data-id="${activeId}"]`)?.classList.remove("is-active");
+  }
+  activeId = id;
+  if (id === null) return;
+  const marker = map.markers.get(id);
+  if (marker) {
+    const shown = map.cluster.getVisibleParent(marker) ?? marker;
+    shown.getElement?.()?.classList.add("is-active");
+  }
+  const item = document.querySelector(`.result[data-id="${id}"]`);
+  item?.classList.add("is-active");
+  if (from === "map" && item && window.matchMedia("(min-width: 64rem)").matches) {
+    item.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  }
+}
+
+function showState(state) {
+  if (!map.leaflet) return;
+  const wanted = state.ids === null ? null : new Set(state.ids);
+  map.cluster.clearLayers();
+  const shown = [];
+  for (const [id, marker] of map.markers) {
+    if (wanted === null || wanted.has(id)) shown.push(marker);
+  }
+  map.cluster.addLayers(shown);
+
+  if (map.origin) map.origin.remove();
+  map.origin = null;
+  if (state.origin) {
+    const [lat, lon, label] = state.origin;
+    map.origin = L.marker([lat, lon], {
+      icon: L.divIcon({ className: "pin-origin", iconSize: [22, 22] }),
+      title: `Point de départ : ${label}`,
+      keyboard: false,
+      zIndexOffset: 1000,
+    }).addTo(map.leaflet);
+    const near = state.nearest.map((id) => map.markers.get(id)).filter(Boolean);
+    const bounds = L.latLngBounds([[lat, lon], ...near.map((m) => m.getLatLng())]);
+    map.leaflet.fitBounds(bounds.pad(0.15), { maxZoom: 14 });
+  } else if (shown.length) {
+    map.leaflet.fitBounds(L.latLngBounds(shown.map((m) => m.getLatLng())).pad(0.05), { maxZoom: 13 });
+  }
+  wireList();
+}
+
+function wireList() {
+  for (const item of document.querySelectorAll(".result[data-id]")) {
+    const id = Number(item.dataset.id);
+    item.addEventListener("mouseenter", () => setActive(id, { from: "list" }));
+    item.addEventListener("focusin", () => setActive(id, { from: "list" }));
+    item.addEventListener("mouseleave", () => setActive(null, { from: "list" }));
+  }
+}
+
+// --- Live filters: the same page, fetched and swapped ------------------------
+function setupLiveFilters() {
+  const results = document.getElementById("resultats");
+  let controller = null;
+  const refresh = async () => {
+    const params = new URLSearchParams(new FormData(form));
+    const url = `${form.action}?${params}`;
+    controller?.abort();
+    controller = new AbortController();
+    results.setAttribute("aria-busy", "true");
+    try {
+      const response = await fetch(url, { signal: controller.signal });
+      if (!response.ok) return;
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = page.getElementById("resultats");
+      if (!fresh) return;
+      results.innerHTML = fresh.innerHTML;
+      document.querySelector(".results-layout")?.classList.toggle(
+        "has-results",
+        page.querySelector(".results-layout")?.classList.contains("has-results") ?? false,
+      );
+      document.title = page.title;
+      history.replaceState(null, "", url);
+      const state = readJSON("map-state");
+      if (state) showState(state);
+      updateBadge(page);
+    } catch (error) {
+      if (error.name !== "AbortError") form.submit();
+    } finally {
+      results.removeAttribute("aria-busy");
+    }
+  };
+  const filters = document.getElementById("filters");
+  filters.addEventListener("change", (event) => {
+    if (event.target.matches("input[type=checkbox]")) refresh();
+  });
+}
+
+function updateBadge(page) {
+  const summary = document.querySelector("#filters summary");
+  const fresh = page.querySelector("#filters summary");
+  if (summary && fresh) summary.innerHTML = fresh.innerHTML;
+}
+
+// --- Start -------------------------------------------------------------------
+setupCombobox();
+setupGeolocation();
+setupLiveFilters();
+const config = readJSON("map-config");
+if (config && window.L && L.markerClusterGroup) {
+  setupMap(config);
+  document.documentElement.classList.add("has-map");
+  const state = readJSON("map-state");
+  loadMarkers(state.markers).then(() => showState(readJSON("map-state")));
+} else {
+  wireList();
+}

@@ -1,0 +1,282 @@
+"""/api/v1/structures/: fields, filters, formats, pagination, cache validators."""
+
+import csv
+import io
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Max
+from django.test.utils import CaptureQueriesContext
+
+from mediation import choices
+from mediation.api.serializers import (
+    StructureSerializer,
+    structure_queryset,
+    structure_rows,
+    structure_values,
+)
+from mediation.models import ServiceType, Structure
+from tests.factories import StopFactory, StructureFactory, commune
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/structures/"
+
+
+def names(response):
+    assert response.status_code == 200, response.content
+    return [item["nom"] for item in response.json()["results"]]
+
+
+def test_list_uses_the_standards_field_names(client):
+    mediatheque = ServiceType.objects.get(slug="mediatheque")
+    StructureFactory(name="Équinoxe", kinds=[mediatheque], services=[choices.Service.DEMARCHES])
+    StructureFactory(name="Brouillon", status=choices.Status.DRAFT)
+    data = client.get(URL).json()
+    assert data["count"] == 1
+    item = data["results"][0]
+    for field in (
+        "id",
+        "nom",
+        "adresse",
+        "code_postal",
+        "code_insee",
+        "commune",
+        "horaires",
+        "services",
+        "telephone",
+        "courriels",
+        "date_maj",
+        "latitude",
+        "longitude",
+    ):
+        assert field in item
+    assert item["nom"] == "Équinoxe"
+    assert item["commune"] == "Châteauroux"
+    assert item["types"] == ["mediatheque"]
+    assert item["services"] == ["Aide aux démarches administratives"]
+    assert item["departement"] == "36"
+    assert item["bassin_de_vie"] == "chateauroux"
+    assert item["url"].endswith(f"/lieux/{Structure.objects.get(name='Équinoxe').slug}/")
+
+
+def test_fast_list_and_serializer_agree_field_by_field(rf):
+    StructureFactory(
+        name="Complet",
+        emails=["a@exemple.fr"],
+        fees=[choices.Frais.GRATUIT],
+        verified_at="2024-01-02T10:00:00Z",
+        wheelchair_accessible=True,
+    )
+    StructureFactory(
+        name="Sans position",
+        latitude=None,
+        longitude=None,
+        commune=None,
+        postal_code="36000",
+        city="Châteauroux",
+        code_insee="",
+    )
+    request = rf.get(URL)
+    queryset = structure_queryset(Structure.objects.published()).order_by("name", "pk")
+    fast = structure_rows(structure_values(queryset), request)
+    slow = StructureSerializer(
+        queryset.prefetch_related("kinds"), many=True, context={"request": request}
+    ).data
+    assert [dict(item) for item in slow] == fast
+
+
+def test_detail_with_itinerant_stops_and_404_for_unpublished(client):
+    structure = StructureFactory(name="Bus numérique", itinerance=[choices.Itinerance.ITINERANT])
+    StopFactory(structure=structure, place="Place de l’église")
+    hidden = StructureFactory(status=choices.Status.DRAFT)
+    data = client.get(f"{URL}{structure.uid}/").json()
+    assert data["nom"] == "Bus numérique"
+    assert data["etapes"][0]["lieu"] == "Place de l’église"
+    assert client.get(f"{URL}{hidden.uid}/").status_code == 404
+
+
+def test_filters(client):
+    mediatheque = ServiceType.objects.get(slug="mediatheque")
+    tours = commune("37261")
+    StructureFactory(
+        name="A",
+        kinds=[mediatheque],
+        fees=[choices.Frais.GRATUIT],
+        services=[choices.Service.DEMARCHES],
+        publics=[choices.Public.SENIORS],
+        wheelchair_accessible=True,
+    )
+    StructureFactory(
+        name="B",
+        commune=tours,
+        postal_code="37000",
+        city="Tours",
+        code_insee="37261",
+        latitude=tours.latitude,
+        longitude=tours.longitude,
+        fees=[choices.Frais.PAYANT],
+        specific_support=[choices.PriseEnCharge.SURDITE],
+    )
+    assert names(client.get(URL, {"type": "mediatheque"})) == ["A"]
+    assert names(client.get(URL, {"service": choices.Service.DEMARCHES})) == ["A"]
+    assert names(client.get(URL, {"public": "Seniors"})) == ["A"]
+    assert names(client.get(URL, {"prise_en_charge": "Surdité"})) == ["B"]
+    assert names(client.get(URL, {"frais": "Payant"})) == ["B"]
+    assert names(client.get(URL, {"gratuit": "true"})) == ["A"]
+    assert names(client.get(URL, {"gratuit": "false"})) == ["B"]
+    assert names(client.get(URL, {"accessible": "true"})) == ["A"]
+    assert names(client.get(URL, {"bassin": "tours"})) == ["B"]
+    assert names(client.get(URL, {"departement": "36"})) == ["A"]
+    assert names(client.get(URL, {"commune": "37261"})) == ["B"]
+    assert names(client.get(URL, {"q": "tours"})) == ["B"]
+    assert names(client.get(URL, {"bbox": "0.5,47.2,0.9,47.5"})) == ["B"]
+    assert names(client.get(URL, {"ordering": "-nom"})) == ["B", "A"]
+    assert names(client.get(URL, {"type": ["mediatheque", "coworking"]})) == ["A"]
+
+
+def test_near_orders_by_distance_and_gives_it(client):
+    for code in ("37261", "36044", "37050"):  # Tours, Châteauroux, Chambray-lès-Tours
+        place = commune(code)
+        StructureFactory(
+            name=place.name,
+            commune=place,
+            postal_code=place.postal_codes[0],
+            city=place.name,
+            code_insee=code,
+            latitude=place.latitude,
+            longitude=place.longitude,
+        )
+    tours = commune("37261")
+    response = client.get(URL, {"near": f"{tours.latitude},{tours.longitude}", "radius": 20})
+    results = response.json()["results"]
+    assert [r["nom"] for r in results] == ["Tours", "Chambray-lès-Tours"]
+    assert results[0]["distance_km"] == 0
+    assert 0 < results[1]["distance_km"] < 20
+    far = client.get(URL, {"near": f"{tours.latitude},{tours.longitude}", "radius": 150})
+    assert [r["nom"] for r in far.json()["results"]][-1] == "Châteauroux"
+
+
+def test_updated_since(client):
+    old = StructureFactory(name="Ancien")
+    Structure.objects.filter(pk=old.pk).update(updated_at="2020-01-01T00:00:00Z")
+    StructureFactory(name="Récent")
+    assert names(client.get(URL, {"updated_since": "2023-01-01"})) == ["Récent"]
+    assert names(client.get(URL, {"updated_since": "2019-12-31T23:00:00Z"})) == ["Ancien", "Récent"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"near": "abc"}, "near"),
+        ({"near": "95,2"}, "near"),
+        ({"near": "47,2", "radius": "-3"}, "radius"),
+        ({"bbox": "1,2,3"}, "bbox"),
+        ({"updated_since": "hier"}, "updated_since"),
+        ({"service": "Jardinage"}, "service"),
+        ({"ordering": "mot_de_passe"}, "ordering"),
+        ({"page_size": "10", "page": "99"}, "detail"),
+    ],
+)
+def test_bad_parameters_get_a_structured_french_error(client, params, field):
+    StructureFactory()
+    response = client.get(URL, params)
+    assert response.status_code in (400, 404)
+    assert response["Content-Type"] == "application/json"
+    assert field in response.json()
+
+
+def test_pages_are_stable_and_complete(client):
+    for _i in range(7):
+        StructureFactory(name="Même nom")  # ties broken by the primary key
+    seen = []
+    page = client.get(URL, {"page_size": 3}).json()
+    while True:
+        seen += [r["id"] for r in page["results"]]
+        if not page["next"]:
+            break
+        page = client.get(page["next"]).json()
+    assert len(seen) == len(set(seen)) == 7
+
+
+@pytest.mark.parametrize("url", [URL, URL + "geojson/", "/api/v1/communes/"])
+def test_query_count_does_not_grow_with_page_size(client, django_assert_num_queries, url):
+    for _i in range(12):
+        StructureFactory()
+    counts = []
+    for size in (10, 100):
+        cache.clear()  # same conditions: the data version is computed each time
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url, {"page_size": size}).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    cache.clear()
+    with django_assert_num_queries(counts[0]):
+        client.get(url, {"page_size": 100})
+
+
+def test_geojson_is_a_feature_collection(client):
+    StructureFactory(name="Visible")
+    StructureFactory(name="Sans position", latitude=None, longitude=None)
+    response = client.get(URL + "geojson/")
+    assert response["Content-Type"] == "application/geo+json"
+    data = response.json()
+    assert data["type"] == "FeatureCollection"
+    by_name = {f["properties"]["nom"]: f for f in data["features"]}
+    assert by_name["Visible"]["geometry"]["type"] == "Point"
+    lon, lat = by_name["Visible"]["geometry"]["coordinates"]
+    assert (lat, lon) == (
+        Structure.objects.get(name="Visible").latitude,
+        Structure.objects.get(name="Visible").longitude,
+    )
+    assert by_name["Sans position"]["geometry"] is None
+
+
+def test_csv_export_in_the_standard(client):
+    StructureFactory(name="A", services=[choices.Service.DEMARCHES, choices.Service.LOISIRS])
+    StructureFactory(
+        name="B", commune=commune("37261"), postal_code="37000", city="Tours", code_insee="37261"
+    )
+    response = client.get("/api/v1/lieux-mediation-numerique.csv", {"departement": "36"})
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+    assert [r["nom"] for r in rows] == ["A"]
+    assert (
+        rows[0]["services"] == "Aide aux démarches administratives|Loisirs et créations numériques"
+    )
+    assert len(rows[0]) == 32
+
+
+def test_etag_and_last_modified_give_304_until_something_changes(client):
+    structure = StructureFactory()
+    first = client.get(URL)
+    etag, last_modified = first["ETag"], first["Last-Modified"]
+    assert etag and last_modified
+    again = client.get(URL, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304
+    assert again.content == b""
+    assert client.get(URL, HTTP_IF_MODIFIED_SINCE=last_modified).status_code == 304
+    assert client.get(URL + "?page_size=5", HTTP_IF_NONE_MATCH=etag).status_code == 200
+    structure.name = "Nouveau nom"
+    structure.save()
+    changed = client.get(URL, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag
+    latest = Structure.objects.aggregate(m=Max("updated_at"))["m"]
+    assert latest is not None
+    for url in ("/api/v1/types/", "/api/v1/bassins/", f"{URL}{structure.uid}/"):
+        tag = client.get(url)["ETag"]
+        assert client.get(url, HTTP_IF_NONE_MATCH=tag).status_code == 304
+
+
+def test_cors_is_open_for_reading_the_api_only(client):
+    StructureFactory()
+    response = client.get(URL, HTTP_ORIGIN="https://carte.exemple.fr")
+    assert response["Access-Control-Allow-Origin"] == "*"
+    preflight = client.options(
+        URL, HTTP_ORIGIN="https://carte.exemple.fr", HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET"
+    )
+    assert "GET" in preflight["Access-Control-Allow-Methods"]
+    assert "POST" not in preflight["Access-Control-Allow-Methods"]
+    assert "Access-Control-Allow-Origin" not in client.get("/", HTTP_ORIGIN="https://x.fr")
+    assert client.post(URL, {}).status_code == 405

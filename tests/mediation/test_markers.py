@@ -1,0 +1,76 @@
+"""The map's one compact request: every published structure as marker rows."""
+
+import gzip
+
+import orjson
+import pytest
+from django.core.cache import cache
+
+from mediation.models import ServiceType
+from tests.factories import StructureFactory
+
+pytestmark = pytest.mark.django_db
+URL = "/carte/lieux.json"
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+
+
+def test_rows_of_published_structures_with_a_position(client):
+    mediatheque = ServiceType.objects.get(slug="mediatheque")
+    shown = StructureFactory(name="Visible", kinds=[mediatheque])
+    StructureFactory(name="Brouillon", status="draft")
+    StructureFactory(name="Sans position", latitude=None, longitude=None)
+    data = client.get(URL).json()
+    assert data["fields"] == ["id", "lat", "lon", "name", "slug", "city", "kinds"]
+    assert data["kinds"][str(mediatheque.pk)] == "Médiathèque"
+    assert data["rows"] == [
+        [
+            shown.pk,
+            round(shown.latitude, 5),
+            round(shown.longitude, 5),
+            "Visible",
+            shown.slug,
+            "Châteauroux",
+            [mediatheque.pk],
+        ]
+    ]
+
+
+def test_served_gzipped_with_validators(client):
+    StructureFactory.create_batch(3)
+    response = client.get(URL, HTTP_ACCEPT_ENCODING="gzip")
+    assert response["Content-Encoding"] == "gzip"
+    assert response["Content-Type"] == "application/json"
+    assert len(orjson.loads(gzip.decompress(response.content))["rows"]) == 3
+    assert response["ETag"]
+    assert response["Last-Modified"]
+    assert "Accept-Encoding" in response["Vary"]
+    assert "max-age" in response["Cache-Control"]
+
+
+def test_a_returning_visitor_downloads_nothing(client):
+    StructureFactory()
+    etag = client.get(URL)["ETag"]
+    assert client.get(URL, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+def test_a_change_gives_a_new_version(client):
+    structure = StructureFactory(name="Avant")
+    etag = client.get(URL)["ETag"]
+    structure.name = "Après"
+    structure.save()
+    response = client.get(URL, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200
+    assert response.json()["rows"][0][3] == "Après"
+
+
+def test_demo_data_fits_in_a_small_download(client):
+    from django.core.management import call_command
+
+    call_command("loaddata", "fixtures/demo_structures.json", verbosity=0)
+    response = client.get(URL, HTTP_ACCEPT_ENCODING="gzip")
+    assert len(orjson.loads(gzip.decompress(response.content))["rows"]) == 293
+    assert len(response.content) < 15_000  # bytes on the wire, for 293 places

@@ -1,0 +1,243 @@
+"""The citizen's search: finding the place typed, filters, nearest first."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from mediation import search
+from mediation.forms import SearchForm
+from mediation.geocoding import Place
+from mediation.models import ServiceType, Structure
+from territories.suggestions import suggest
+from tests.factories import StructureFactory, commune
+
+pytestmark = pytest.mark.django_db
+
+MONDAY_10H = datetime(2026, 6, 1, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
+
+
+def run(**params):
+    return search.run(SearchForm(params), now=MONDAY_10H)
+
+
+def names(outcome):
+    return [s.name for s in outcome.page.object_list]
+
+
+# --- Suggestions ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "first"),
+    [
+        ("chateauroux", "Châteauroux"),
+        ("CHATEAUROUX", "Châteauroux"),
+        ("Châteauroux", "Châteauroux"),
+        ("st amand", "Saint-Amand-Montrond"),
+        ("saint-amand", "Saint-Amand-Montrond"),
+        ("36000", "Châteauroux"),
+        ("chateaurou", "Châteauroux"),  # prefix
+        ("chatearoux", "Châteauroux"),  # typo
+        ("orleens", "Orléans"),  # typo
+        ("vierzonn", "Vierzon"),  # typo
+    ],
+)
+def test_suggestions_forgive_accents_case_hyphens_and_typos(typed, first):
+    assert suggest(typed)[0].entry.name == first
+
+
+def test_suggestions_for_a_postal_code_prefix():
+    found = suggest("180")
+    assert found
+    assert all(any(code.startswith("180") for code in s.entry.postal_codes) for s in found)
+
+
+def test_suggestions_endpoint(client):
+    response = client.get("/territoires/communes/suggestions.json", {"q": "chatearoux"})
+    assert response.status_code == 200
+    assert response.json()["results"][0]["label"] == "Châteauroux (36000)"
+    assert client.get("/territoires/communes/suggestions.json", {"q": "x"}).json() == {
+        "query": "x",
+        "results": [],
+    }
+
+
+# --- Locating what was typed ---------------------------------------------------
+
+
+def test_commune_by_name_postal_code_or_picked_suggestion():
+    for typed in ("chateauroux", "36000", "Châteauroux (36000)"):
+        located = search.locate(typed)
+        assert located.origin.label == "Châteauroux (36000)", typed
+        assert located.origin.kind == "commune"
+
+
+def test_a_typo_is_understood_and_said():
+    located = search.locate("chatearoux")
+    assert located.origin.label == "Châteauroux (36000)"
+    assert located.origin.understood_from == "chatearoux"
+
+
+def test_prefix_takes_the_largest_commune_and_offers_the_others():
+    located = search.locate("st amand")
+    assert located.origin.label.startswith("Saint-Amand-Montrond")
+    assert "Saint-Amand-Longpré" in [entry.name for entry in located.alternatives]
+
+
+def test_full_address_goes_to_the_ban(fake_geocoder):
+    fake_geocoder["12 rue de la Gare 36000 Châteauroux"] = Place(
+        46.8071, 1.6985, "12 Rue de la Gare 36000 Châteauroux", "36044"
+    )
+    located = search.locate("12 rue de la Gare 36000 Châteauroux")
+    assert located.origin.kind == "address"
+    assert located.origin.precise
+    assert located.origin.latitude == 46.8071
+
+
+def test_address_unknown_to_the_ban_falls_back_on_the_commune():
+    located = search.locate("3 impasse Inconnue, Bourges")
+    assert located.origin.label == "Bourges"
+    assert not located.origin.precise
+
+
+def test_geocoder_off_uses_the_commune_table(settings, fake_geocoder):
+    settings.GEOCODER = "off"
+    fake_geocoder["5 place de la Mairie, Vierzon"] = Place(0, 0, "ne doit pas servir")
+    located = search.locate("5 place de la Mairie, Vierzon")
+    assert located.origin.label == "Vierzon"
+
+
+def test_unknown_place_gets_a_helpful_message():
+    located = search.locate("xqzwv")
+    assert located.origin is None
+    assert "Nous n’avons pas trouvé « xqzwv »" in located.message
+    assert "code postal" in located.message
+
+
+def test_ambiguous_misspelling_offers_suggestions():
+    located = search.locate("chato")
+    assert located.origin is None
+    assert "Vouliez-vous dire" in located.message
+    assert "Châteauroux (36000)" in [entry.label for entry in located.suggestions]
+
+
+def test_postal_code_outside_the_region():
+    located = search.locate("75001")
+    assert located.origin is None
+    assert "Aucune commune de la région n’a le code postal 75001" in located.message
+
+
+def test_incomplete_postal_code():
+    located = search.locate("360")
+    assert "5 chiffres" in located.message
+    assert located.suggestions
+
+
+# --- Nearest first and filters -------------------------------------------------
+
+
+@pytest.fixture
+def places():
+    """Three places at known distances from Châteauroux."""
+    epn = ServiceType.objects.get(slug="espace-public-numerique")
+    mediatheque = ServiceType.objects.get(slug="mediatheque")
+    return {
+        "near": StructureFactory(
+            name="Près", services=["Aide aux démarches administratives"], fees=["Gratuit"]
+        ),
+        "middle": StructureFactory(
+            name="Moyen",
+            commune=commune("36063"),  # Déols, next door
+            kinds=[mediatheque],
+            wheelchair_accessible=True,
+            opening_hours="Sa 09:00-12:00",
+            publics=["Seniors"],
+        ),
+        "far": StructureFactory(
+            name="Loin",
+            commune=commune("18033"),  # Bourges
+            kinds=[epn, mediatheque],
+            specific_support=["Surdité", "Illettrisme"],
+            fees=["Payant"],
+        ),
+    }
+
+
+def test_near_orders_by_distance_and_annotates_it(places):
+    chateauroux = commune("36044")
+    found = list(Structure.objects.published().near(chateauroux.latitude, chateauroux.longitude))
+    assert [s.name for s in found] == ["Près", "Moyen", "Loin"]
+    assert found[0].distance_km < 1
+    assert 60 < found[2].distance_km < 80  # Châteauroux – Bourges: about 65 km
+
+
+def test_near_with_a_radius(places):
+    chateauroux = commune("36044")
+    found = Structure.objects.near(chateauroux.latitude, chateauroux.longitude, radius_km=20)
+    assert sorted(s.name for s in found) == ["Moyen", "Près"]
+
+
+def test_search_by_commune_lists_nearest_first_with_distances(places):
+    outcome = run(q="chateauroux")
+    assert names(outcome) == ["Près", "Moyen", "Loin"]
+    assert outcome.count == 3
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"type": ["mediatheque"]}, ["Moyen", "Loin"]),
+        ({"type": ["mediatheque", "espace-public-numerique"]}, ["Près", "Moyen", "Loin"]),
+        ({"service": ["demarches"]}, ["Près"]),
+        ({"public": ["seniors"]}, ["Moyen"]),
+        ({"support": ["surdite"]}, ["Loin"]),
+        ({"support": ["surdite", "illettrisme"]}, ["Loin"]),
+        ({"support": ["surdite", "anglais"]}, []),
+        ({"free": "on"}, ["Près"]),
+        ({"wheelchair": "on"}, ["Moyen"]),
+        ({"open_now": "on"}, ["Près", "Loin"]),  # Monday 10 h; "Moyen" opens on Saturdays
+        ({"saturday": "on"}, ["Moyen"]),
+    ],
+)
+def test_filters_narrow_the_list(places, filters, expected):
+    assert names(run(q="chateauroux", **filters)) == expected
+
+
+def test_unpublished_places_are_never_listed(places):
+    StructureFactory(name="Brouillon", status=Structure.Status.DRAFT)
+    assert "Brouillon" not in names(run(q="chateauroux"))
+
+
+def test_invalid_values_are_ignored_not_an_error(places):
+    outcome = run(q="chateauroux", service=["inconnu"], lat="abc", page="zz")
+    assert names(outcome) == ["Près", "Moyen", "Loin"]
+
+
+def test_position_from_the_browser(places):
+    bourges = commune("18033")
+    outcome = run(lat=str(bourges.latitude), lon=str(bourges.longitude))
+    assert names(outcome)[0] == "Loin"
+    assert outcome.origin.heading == "près de votre position"
+
+
+def test_filters_without_a_place_list_by_commune(places):
+    outcome = run(type=["mediatheque"])
+    assert sorted(names(outcome)) == ["Loin", "Moyen"]
+    assert outcome.origin is None
+
+
+def test_pages_of_twenty(places):
+    StructureFactory.create_batch(25)
+    outcome = run(q="chateauroux")
+    assert outcome.count == 28
+    assert len(outcome.page.object_list) == 20
+    assert len(run(q="chateauroux", page="2").page.object_list) == 8
+
+
+@pytest.mark.parametrize(
+    ("km", "text"),
+    [(0.12, "à 100 m"), (0.02, "à 50 m"), (0.65, "à 650 m"), (2.34, "à 2,3 km"), (18.4, "à 18 km")],
+)
+def test_distance_wording(km, text):
+    assert search.format_distance(km) == text
