@@ -217,34 +217,6 @@ def run_markers_and_list(parts, args):
                 "ratio": round(endpoint["rps"] / static["rps"], 2),
                 "objectif": "≥ 0.5",
             }
-            if args.markers_version_ttl:
-                # Same run, same machine: the endpoint with its data version
-                # cached (benchmarks/api_bench_wsgi.py), against the same file.
-                server.stop()
-                server = Server(
-                    database_url,
-                    static_root,
-                    args.workers,
-                    BENCH_MARKERS_VERSION_TTL=str(args.markers_version_ttl),
-                )
-                cached = wrk(
-                    server.url("/carte/lieux.json"),
-                    duration=args.duration,
-                    connections=args.connections,
-                    headers=gz,
-                )
-                static_again = wrk(
-                    server.url("/bench-static/lieux.json"),
-                    duration=args.duration,
-                    connections=args.connections,
-                    headers=gz,
-                )
-                results["markers"]["essai : version en cache"] = {
-                    "ttl s": args.markers_version_ttl,
-                    "endpoint": cached,
-                    "fichier statique": static_again,
-                    "ratio": round(cached["rps"] / static_again["rps"], 2),
-                }
         if "list" in parts:
             fast_body = server.get("/api/v1/structures/?page_size=1000")[0]
             plain_body = server.get("/bench/plain-structures/?page_size=1000")[0]
@@ -367,7 +339,9 @@ def inner_near():
             batch_size=5000,
         )
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            # Steady state, as autovacuum leaves a table after a bulk load: the
+            # visibility map lets PostgreSQL answer from the index alone.
+            cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     client = Client(HTTP_HOST="127.0.0.1")
     points = [
         (lat + rng.uniform(-0.05, 0.05), lon + rng.uniform(-0.05, 0.05))
@@ -408,12 +382,6 @@ def main():
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="workers gunicorn")
     parser.add_argument("--skip-postgres", action="store_true")
-    parser.add_argument(
-        "--markers-version-ttl",
-        type=float,
-        default=0,
-        help="essai : mesurer aussi /carte/lieux.json avec sa version gardée N s en cache",
-    )
     parser.add_argument("--inner-near", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inner_near:

@@ -4,7 +4,7 @@
   "kinds": {"1": "EPN", …}, "rows": [[12, 46.81, 1.69, "…", "…", "…", [1, 7]], …]}`
 
 Built from `values_list()` and encoded with orjson, cached both plain and
-gzipped under a key that changes with the data (count and latest update), and
+gzipped under a key that changes with the data (mediation/versioning.py), and
 served with an ETag and Last-Modified so that a returning visitor downloads
 nothing. The map fetches it once and filters it in the browser.
 """
@@ -14,13 +14,13 @@ import hashlib
 
 import orjson
 from django.core.cache import cache
-from django.db.models import Count, Max
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
 from django.views.decorators.http import require_GET
 
 from mediation.models import ServiceType, Structure
+from mediation.versioning import structures_version
 
 FIELDS = ["id", "lat", "lon", "name", "slug", "city", "kinds"]
 CACHE_TTL = 600  # seconds; the key already changes when the data does
@@ -49,27 +49,25 @@ def payload():
     return {"fields": FIELDS, "kinds": kind_names, "rows": rows}
 
 
-def _version():
-    """(etag, last_modified) of the current data: one aggregate query."""
-    stats = Structure.objects.published().aggregate(count=Count("pk"), latest=Max("updated_at"))
-    kinds = ServiceType.objects.aggregate(count=Count("pk"), top=Max("pk"))
-    latest = stats["latest"]
-    stamp = (
-        f"{stats['count']}:{latest.isoformat() if latest else '-'}:{kinds['count']}:{kinds['top']}"
-    )
-    return hashlib.sha1(stamp.encode()).hexdigest()[:16], latest
+# The last document built by this process: a hit costs no unpickling.
+_current = None
 
 
 def encoded():
-    """(etag, last_modified, plain bytes, gzipped bytes), from the cache when fresh."""
-    etag, latest = _version()
+    """(etag, last_modified, plain bytes, gzipped bytes) of the current data."""
+    global _current
+    stamp, latest = structures_version()
+    etag = f'"{hashlib.sha1(stamp.encode()).hexdigest()[:16]}"'
+    if _current is not None and _current[0] == etag:
+        return _current
     key = f"mediation:markers:{etag}"
     cached = cache.get(key)
     if cached is None:
         body = orjson.dumps(payload())
         cached = (body, gzip.compress(body, compresslevel=9, mtime=0))
         cache.set(key, cached, CACHE_TTL)
-    return f'"{etag}"', latest, *cached
+    _current = (etag, latest, *cached)
+    return _current
 
 
 @require_GET

@@ -19,7 +19,7 @@ from django.core.validators import (
 )
 from django.db import models
 from django.db.models import ExpressionWrapper, F, Q, Value
-from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
+from django.db.models.functions import Cos, Radians, Sqrt
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -136,27 +136,28 @@ class StructureQuerySet(models.QuerySet):
     def near(self, lat, lon, radius_km=None):
         """Structures with a position, nearest first, annotated with `distance_km`.
 
-        Great-circle (haversine) distance computed in SQL: Django provides the
-        trigonometric functions on SQLite as well as on PostgreSQL. With
-        `radius_km`, a bounding box on the indexed columns prefilters the rows.
+        The distance is computed in SQL with the equirectangular formula at the
+        pair's mean latitude: at the scale of a region (a few hundred km) it
+        differs from the great-circle distance by less than 0.1 %, and it costs
+        one cosine a row instead of the haversine's half-dozen trigonometric
+        calls, on SQLite as on PostgreSQL. With `radius_km`, a bounding box on
+        the indexed columns prefilters the rows.
         """
         lat, lon = float(lat), float(lon)
         queryset = self.filter(latitude__isnull=False, longitude__isnull=False)
         if radius_km is not None:
             radius_km = float(radius_km)
             dlat = math.degrees(radius_km / EARTH_RADIUS_KM)
-            dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+            dlon = dlat / max(math.cos(math.radians(lat + math.copysign(dlat, lat))), 0.01)
             queryset = queryset.filter(
                 latitude__range=(lat - dlat, lat + dlat),
                 longitude__range=(lon - dlon, lon + dlon),
             )
-        half_dlat = Radians(F("latitude") - Value(lat)) / 2
-        half_dlon = Radians(F("longitude") - Value(lon)) / 2
-        haversine = Power(Sin(half_dlat), 2) + Cos(Radians(F("latitude"))) * Value(
-            math.cos(math.radians(lat))
-        ) * Power(Sin(half_dlon), 2)
+        dy = F("latitude") - Value(lat)
+        dx = (F("longitude") - Value(lon)) * Cos(Radians((F("latitude") + Value(lat)) / 2))
         distance = ExpressionWrapper(
-            Value(2 * EARTH_RADIUS_KM) * ASin(Sqrt(haversine)), output_field=models.FloatField()
+            Value(math.radians(EARTH_RADIUS_KM)) * Sqrt(dx * dx + dy * dy),
+            output_field=models.FloatField(),
         )
         queryset = queryset.annotate(distance_km=distance)
         if radius_km is not None:
@@ -323,7 +324,11 @@ class Structure(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "latitude", "longitude"]),
+            # Nearest-first search: the id in the key lets PostgreSQL answer the
+            # bounding box from the index alone (SQLite indexes carry the rowid).
+            models.Index(
+                fields=["status", "latitude", "longitude", "id"], name="structure_near_idx"
+            ),
             models.Index(fields=["updated_at"]),
         ]
 

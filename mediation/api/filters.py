@@ -8,6 +8,7 @@ import re
 
 import django_filters
 from django import forms
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -128,9 +129,17 @@ def _any_of(field_name):
     return method
 
 
+KIND_CHOICES_KEY = "mediation:api:kind-choices"
+KIND_CHOICES_TTL = 60  # seconds: the 7 kinds hardly ever change; not one query a request
+
+
+def _kind_choices():
+    return list(ServiceType.objects.values_list("slug", "name"))
+
+
 class StructureFilter(django_filters.FilterSet):
     type = KindFilter(
-        choices=lambda: list(ServiceType.objects.values_list("slug", "name")),
+        choices=lambda: cache.get_or_set(KIND_CHOICES_KEY, _kind_choices, KIND_CHOICES_TTL),
         method="filter_type",
         help_text="Type de lieu (identifiant de /api/v1/types/), par exemple mediatheque.",
     )

@@ -1,6 +1,24 @@
 """Page-number pagination with a page size the client may choose (up to a limit)."""
 
+from django.core.paginator import InvalidPage
+from django.db.models import Count, Window
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
+
+TOTAL = "_total_count"
+
+
+class PrecountedPage:
+    """One page of rows, already fetched, posing as the whole list to Django's Paginator."""
+
+    def __init__(self, rows, total, offset):
+        self.rows, self.total, self.offset = rows, total, offset
+
+    def count(self):
+        return self.total
+
+    def __getitem__(self, index):
+        return self.rows[index.start - self.offset : index.stop - self.offset]
 
 
 class StructurePagination(PageNumberPagination):
@@ -9,3 +27,25 @@ class StructurePagination(PageNumberPagination):
     max_page_size = 1000
     page_size_query_description = "Nombre de résultats par page (50 par défaut, 1 000 au plus)."
     page_query_description = "Numéro de la page (à partir de 1)."
+
+    def paginate_counted(self, queryset, request, view=None):
+        """Like `paginate_queryset()`, in one query: the total comes with the page's rows
+        (`COUNT(*) OVER ()`), so the rows before and after the page never leave the
+        database. `queryset` is a `values_list()`; the rows come back without the total."""
+        page_size = self.get_page_size(request)
+        raw_number = request.query_params.get(self.page_query_param) or 1
+        try:
+            number = int(raw_number)
+        except (TypeError, ValueError):
+            number = 0
+        offset = max(number - 1, 0) * page_size
+        rows = list(queryset.annotate(**{TOTAL: Window(Count("pk"))})[offset : offset + page_size])
+        total = rows[0][-1] if rows else queryset.count()
+        rows = [row[:-1] for row in rows]
+        paginator = self.django_paginator_class(PrecountedPage(rows, total, offset), page_size)
+        try:
+            self.page = paginator.page(raw_number)
+        except InvalidPage as error:
+            raise NotFound(f"Page invalide : {error}") from error
+        self.request = request
+        return list(self.page)

@@ -9,10 +9,7 @@ parameters, `{"parameter": ["message"]}`), in French.
 
 import hashlib
 
-from django.core.cache import cache
-from django.db.models import Count, Max, Prefetch, Q
-from django.db.models.signals import m2m_changed, post_delete, post_save
-from django.dispatch import receiver
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponseNotModified
 from django.shortcuts import render
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
@@ -46,43 +43,10 @@ from mediation.api.serializers import (
 )
 from mediation.api.write import StructureWriteMixin  # PATCH, for the mediators
 from mediation.models import ServiceType, Stop, Structure
+from mediation.versioning import structures_version
 from territories.models import BassinDeVie, Commune
 
 BROWSER_MAX_AGE = 60  # seconds before a client revalidates with its ETag
-
-
-VERSION_KEY = "api:structures:version"
-VERSION_TTL = 5  # seconds; a save in this process clears it at once (signals below)
-
-
-def structures_version():
-    """(stamp, last modified) of all structures, kept a few seconds in the cache.
-
-    Any save moves `updated_at` (a publication, a withdrawal too), a deletion
-    changes the count, and the kinds are part of the stamp. Counting 100,000
-    rows on every request would cost more than the answer itself: the stamp is
-    cached, cleared by every save or deletion in this process, and at most
-    VERSION_TTL seconds old for changes made by another server process.
-    """
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        stats = Structure.objects.aggregate(count=Count("pk"), latest=Max("updated_at"))
-        kinds = ServiceType.objects.aggregate(count=Count("pk"), top=Max("pk"))
-        latest = stats["latest"]
-        stamp = (
-            f"{stats['count']}:{latest.isoformat() if latest else '-'}:"
-            f"{kinds['count']}:{kinds['top']}"
-        )
-        version = (stamp, latest)
-        cache.set(VERSION_KEY, version, VERSION_TTL)
-    return version
-
-
-@receiver([post_save, post_delete], sender=Structure)
-@receiver([post_save, post_delete], sender=ServiceType)
-@receiver(m2m_changed, sender=Structure.kinds.through)
-def forget_structures_version(**kwargs):
-    cache.delete(VERSION_KEY)
 
 
 class APIViewMixin:
@@ -257,9 +221,10 @@ class StructureViewSet(
             # Count and page over a light query (no joins, no subquery), then
             # read the full rows of this page only, by primary key.
             if distance:
-                # Within the radius, (pk, distance) pairs are few and light:
-                # one query gives both the count and the page, in order.
-                page = self.paginate_queryset(list(queryset.values_list("pk", "distance_km")))
+                # One query gives the page's (pk, distance) pairs, in order, and the count.
+                page = self.paginator.paginate_counted(
+                    queryset.values_list("pk", "distance_km"), request, view=self
+                )
             else:
                 page = self.paginate_queryset(queryset.values_list("pk"))
             distances = {row[0]: row[1] for row in page} if distance else {}

@@ -157,6 +157,30 @@ def test_near_orders_by_distance_and_gives_it(client):
     assert [r["nom"] for r in far.json()["results"]][-1] == "Châteauroux"
 
 
+def test_near_pages_carry_the_total_and_continue_in_distance_order(client):
+    tours = commune("37261")
+    for i in range(5):
+        StructureFactory(
+            name=f"Lieu {i}",
+            commune=tours,
+            latitude=tours.latitude + 0.01 * i,
+            longitude=tours.longitude,
+        )
+    near = {"near": f"{tours.latitude},{tours.longitude}", "page_size": 2}
+    first = client.get(URL, near).json()
+    second = client.get(URL, {**near, "page": 2}).json()
+    last = client.get(URL, {**near, "page": 3}).json()
+    assert first["count"] == second["count"] == last["count"] == 5
+    assert [r["nom"] for r in first["results"] + second["results"] + last["results"]] == [
+        f"Lieu {i}" for i in range(5)
+    ]
+    # 0.04° of latitude is 4.45 km on any meridian.
+    assert last["results"][0]["distance_km"] == pytest.approx(4.448, abs=0.005)
+    beyond = client.get(URL, {**near, "page": 4})
+    assert beyond.status_code == 404
+    assert "Page invalide" in beyond.json()["detail"]
+
+
 def test_updated_since(client):
     old = StructureFactory(name="Ancien")
     Structure.objects.filter(pk=old.pk).update(updated_at="2020-01-01T00:00:00Z")

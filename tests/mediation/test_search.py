@@ -172,6 +172,27 @@ def test_near_orders_by_distance_and_annotates_it(places):
     assert 60 < found[2].distance_km < 80  # Châteauroux – Bourges: about 65 km
 
 
+def test_near_distance_is_the_great_circle_distance_at_the_regions_scale():
+    """Tours → Orléans, Bourges → Chartres: within 0.05 % of the haversine distance."""
+    import math
+
+    def haversine(a, b):
+        p1, p2 = math.radians(a.latitude), math.radians(b.latitude)
+        h = (
+            math.sin((p2 - p1) / 2) ** 2
+            + math.cos(p1)
+            * math.cos(p2)
+            * math.sin(math.radians(b.longitude - a.longitude) / 2) ** 2
+        )
+        return 2 * 6371.0088 * math.asin(math.sqrt(h))
+
+    for origin, target in (("37261", "45234"), ("18033", "28085")):
+        a, b = commune(origin), commune(target)
+        StructureFactory(commune=b, latitude=b.latitude, longitude=b.longitude)
+        found = Structure.objects.near(a.latitude, a.longitude).get(commune=b)
+        assert found.distance_km == pytest.approx(haversine(a, b), rel=5e-4)
+
+
 def test_near_with_a_radius(places):
     chateauroux = commune("36044")
     found = Structure.objects.near(chateauroux.latitude, chateauroux.longitude, radius_km=20)
