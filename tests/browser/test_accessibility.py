@@ -92,6 +92,26 @@ def test_no_horizontal_scrolling_at_320_px(browser, live_server, demo):
     assert all(width <= 320 for width in widths.values()), widths
 
 
+def test_usable_at_200_percent_zoom(browser, live_server, demo):
+    """A 1280 × 800 screen zoomed to 200 % lays the page out in 640 × 400 CSS pixels,
+    drawn at twice the density: nothing scrolls sideways and the search still works."""
+    page = open_page(
+        browser, live_server, viewport={"width": 640, "height": 400}, device_scale_factor=2
+    )
+    page.goto(page.base_url + "/")
+    field = page.get_by_label("Où êtes-vous ?")
+    field.fill("chateauroux")
+    field.press("Enter")
+    page.wait_for_load_state("networkidle")
+    heading_visible = page.get_by_role("heading", name="Les lieux près de Châteauroux").is_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    first_result = page.locator("#resultats a").first.bounding_box()
+    page.context.close()
+    assert width <= 640
+    assert first_result is not None and first_result["x"] + first_result["width"] <= 640
+    assert heading_visible
+
+
 def test_visible_focus_and_skip_link(page, demo):
     page.goto(page.base_url + "/")
     page.keyboard.press("Tab")
