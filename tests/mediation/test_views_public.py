@@ -280,12 +280,22 @@ def test_footer_and_header_links(client):
     for href in (
         "/accessibilite/",
         "/mentions-legales/",
-        "/api/v1/docs/",
+        "/api/v1/documentation/",
         "/territoires/bassins/",
         "/types/",
     ):
         assert f'href="{href}"' in page
     assert 'aria-current="page"' in page
+
+
+@pytest.mark.parametrize("url", ["/", "/mentions-legales/", "/accessibilite/"])
+def test_every_internal_link_leads_somewhere(client, url):
+    """No dead end: each link of the page's own site answers (directly or after a redirect)."""
+    page = client.get(url).content.decode()
+    hrefs = {h for h in re.findall(r'href="(/[^"#]*)', page) if not h.startswith("/static/")}
+    assert hrefs
+    broken = {h: client.get(h.replace("&amp;", "&"), follow=True).status_code for h in hrefs}
+    assert {h: s for h, s in broken.items() if s != 200} == {}
 
 
 def test_map_tiles_come_from_the_settings_with_their_attribution(client, settings):
