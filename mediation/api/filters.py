@@ -5,6 +5,7 @@ A malformed value is answered with 400 and a message per parameter.
 """
 
 import re
+from decimal import Decimal
 
 import django_filters
 from django import forms
@@ -20,6 +21,7 @@ from mediation.models import ServiceType, Structure
 from territories.models import Commune
 
 DEFAULT_RADIUS_KM = 10
+MIN_RADIUS_KM = Decimal("0.1")  # a Decimal: the float 0.1 is a little more than 0.1
 MAX_RADIUS_KM = 200
 NUMBER = r"\s*(-?\d+(?:\.\d+)?)\s*"
 
@@ -189,7 +191,7 @@ class StructureFilter(django_filters.FilterSet):
     )
     radius = django_filters.NumberFilter(
         method="filter_noop",
-        min_value=0.1,
+        min_value=MIN_RADIUS_KM,
         max_value=MAX_RADIUS_KM,
         help_text=f"Rayon autour de near, en km ({DEFAULT_RADIUS_KM} par défaut, {MAX_RADIUS_KM} au plus).",
     )

@@ -28,20 +28,29 @@ class StructurePagination(PageNumberPagination):
     page_size_query_description = "Nombre de résultats par page (50 par défaut, 1 000 au plus)."
     page_query_description = "Numéro de la page (à partir de 1)."
 
-    def paginate_counted(self, queryset, request, view=None):
-        """Like `paginate_queryset()`, in one query: the total comes with the page's rows
-        (`COUNT(*) OVER ()`), so the rows before and after the page never leave the
-        database. `queryset` is a `values_list()`; the rows come back without the total."""
+    def window(self, request):
+        """(page size, page number as asked, offset of its first row)."""
         page_size = self.get_page_size(request)
         raw_number = request.query_params.get(self.page_query_param) or 1
         try:
             number = int(raw_number)
         except (TypeError, ValueError):
             number = 0
-        offset = max(number - 1, 0) * page_size
+        return page_size, raw_number, max(number - 1, 0) * page_size
+
+    def paginate_counted(self, queryset, request, view=None):
+        """Like `paginate_queryset()`, in one query: the total comes with the page's rows
+        (`COUNT(*) OVER ()`), so the rows before and after the page never leave the
+        database. `queryset` is a `values_list()`; the rows come back without the total."""
+        page_size, _, offset = self.window(request)
         rows = list(queryset.annotate(**{TOTAL: Window(Count("pk"))})[offset : offset + page_size])
         total = rows[0][-1] if rows else queryset.count()
-        rows = [row[:-1] for row in rows]
+        return self.counted_page([row[:-1] for row in rows], total, request)
+
+    def counted_page(self, rows, total, request):
+        """The page of `window(request)`, from its rows and the total, fetched elsewhere.
+        A page past the end (or not a number) is answered with 404, as DRF does."""
+        page_size, raw_number, offset = self.window(request)
         paginator = self.django_paginator_class(PrecountedPage(rows, total, offset), page_size)
         try:
             self.page = paginator.page(raw_number)

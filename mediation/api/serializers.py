@@ -119,10 +119,12 @@ def page_url_prefix(request):
     return request.build_absolute_uri(path) if request is not None else path
 
 
-def structure_rows(values, request=None):
-    """The API representation of each row of `structure_values()` (list of dicts)."""
+def structure_rows(values, request=None, kinds=None):
+    """The API representation of each row of `structure_values()` (list of dicts).
+    `kinds` ({pk: slugs}) is read from the database when not given."""
     values = list(values)
-    kinds = kinds_by_structure([v["pk"] for v in values])
+    if kinds is None:
+        kinds = kinds_by_structure([v["pk"] for v in values])
     prefix = page_url_prefix(request)
     field_field = Structure._meta.get_field
     to_list = {
