@@ -5,6 +5,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from mediation.models import ErrorReport, ServiceType, Stop, Structure, User
+from mediation.views import map_config
 
 admin.site.site_header = "Médiation numérique Centre-Val de Loire — administration"
 admin.site.site_title = "Administration"
@@ -15,6 +16,10 @@ class PointMapMixin:
     """Shows a Leaflet map above the latitude/longitude inputs: click or drag to place."""
 
     change_form_template = "admin/point_change_form.html"
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["map_config"] = map_config()
+        return super().render_change_form(request, context, *args, **kwargs)
 
 
 @admin.register(User)

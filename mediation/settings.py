@@ -8,8 +8,10 @@ DEBUG off unless asked for, no secret key outside DEBUG.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -60,6 +62,7 @@ INSTALLED_APPS = [
     "leaflet",
     "simple_history",
     "axes",
+    "csp",
     "territories",
     "mediation",
 ]
@@ -76,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last: stops brute force on every login form (site and admin).
     "axes.middleware.AxesMiddleware",
@@ -219,6 +223,25 @@ MAP_TILES = os.environ.get("MAP_TILES", "osm")
 if MAP_TILES not in MAP_TILE_PROVIDERS:
     raise ImproperlyConfigured(f"MAP_TILES doit valoir l’un de {sorted(MAP_TILE_PROVIDERS)}.")
 MAP_TILE_URL, MAP_TILE_ATTRIBUTION = MAP_TILE_PROVIDERS[MAP_TILES]
+
+# Content security policy (django-csp): pages run only this site's own scripts
+# and style sheets, never inline code, so an injected <script> or style does
+# nothing; images come from here and from the map's tile server. The pages keep
+# data for scripts in json_script blocks, which are not executed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "{0.scheme}://{0.netloc}".format(urlsplit(MAP_TILE_URL))],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (47.4, 1.7),

@@ -1,5 +1,7 @@
 """URLs of the partners' API, mounted at /api/v1/ (one router)."""
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
@@ -7,6 +9,11 @@ from rest_framework.routers import DefaultRouter
 from mediation.api import views
 
 app_name = "api"
+
+# Swagger UI sets inline styles; its scripts stay this site's own files.
+explorer = csp_update({"style-src": [UNSAFE_INLINE]})(
+    SpectacularSwaggerSplitView.as_view(url_name="api:schema")
+)
 
 router = DefaultRouter()
 router.include_format_suffixes = False
@@ -20,6 +27,6 @@ urlpatterns = [
     path("lieux-mediation-numerique.csv", views.StandardCSVView.as_view(), name="export-csv"),
     path("lieux-mediation-numerique.json", views.StandardJSONView.as_view(), name="export-json"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("explorer/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="explorer"),
+    path("explorer/", explorer, name="explorer"),
     path("documentation/", views.documentation, name="documentation"),
 ]

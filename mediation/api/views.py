@@ -9,6 +9,7 @@ parameters, `{"parameter": ["message"]}`), in French.
 
 import hashlib
 
+from csp.constants import UNSAFE_INLINE
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponseNotModified
 from django.shortcuts import render
@@ -59,6 +60,8 @@ class APIViewMixin:
             request.accepted_renderer = OrjsonRenderer()
             request.accepted_media_type = OrjsonRenderer.media_type
         response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(getattr(request, "accepted_renderer", None), BrowsableAPIRenderer):
+            response._csp_update = {"style-src": [UNSAFE_INLINE]}  # DRF's own templates
         patch_vary_headers(response, ["Accept"])
         if response.status_code in (200, 304):
             patch_cache_control(response, public=True, max_age=BROWSER_MAX_AGE)

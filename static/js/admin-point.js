@@ -40,4 +40,12 @@ function wire(map) {
   }
 }
 
-window.addEventListener("map:init", (event) => wire(event.detail.map));
+// The map is drawn here, not by django-leaflet's template tags: those write
+// inline scripts, which the content security policy refuses.
+const mapElement = document.getElementById("point-map");
+const config = JSON.parse(document.getElementById("map-config")?.textContent || "null");
+if (mapElement && config && window.L) {
+  const map = L.map(mapElement).setView(config.center, config.zoom);
+  L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: config.maxZoom }).addTo(map);
+  wire(map);
+}

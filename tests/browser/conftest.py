@@ -59,6 +59,15 @@ def open_page(browser, live_server, **options):
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.base_url = live_server.url
+    # What the content security policy blocked: each must be fixed, not tolerated.
+    page.csp_violations = []
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text
+            and page.csp_violations.append(f"{page.url}: {message.text}")
+        ),
+    )
     return page
 
 
@@ -68,6 +77,7 @@ def page(browser, live_server, territories):
     page = open_page(browser, live_server)
     yield page
     page.context.close()
+    assert page.csp_violations == [], "\n".join(page.csp_violations)
 
 
 @pytest.fixture
