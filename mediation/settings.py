@@ -151,6 +151,12 @@ AXES_USERNAME_FORM_FIELD = "username"  # the e-mail, in Django's AuthenticationF
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "mediation.client_ip.client_ip"  # behind proxies too
+
+# Reverse proxies of the site's own in front of it (nginx, a load balancer):
+# the visitor's address is the one the outermost wrote in X-Forwarded-For.
+# 0: the connection's address, the header (which anyone can forge) ignored.
+TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 LOGIN_URL = "space:login"
 LOGIN_REDIRECT_URL = "space:home"
 LOGOUT_REDIRECT_URL = "mediation:home"
@@ -282,6 +288,7 @@ REST_FRAMEWORK = {
         "anon": os.environ.get("API_ANON_RATE", "60/min"),
         "partner": os.environ.get("API_PARTNER_RATE", "1200/min"),
     },
+    "NUM_PROXIES": TRUSTED_PROXIES,  # see mediation/client_ip.py
     "DEFAULT_PAGINATION_CLASS": "mediation.api.pagination.StructurePagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

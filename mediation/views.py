@@ -5,12 +5,14 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from django.views.decorators.http import require_http_methods
 from django.views.generic import DetailView, ListView
 
 from mediation import opening_hours, search
+from mediation.client_ip import client_ip
 from mediation.forms import ErrorReportForm, SearchForm
 from mediation.models import ServiceType, Stop, Structure
 from territories.models import BassinDeVie, Department
@@ -121,9 +123,15 @@ def directions(structure):
     }
 
 
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages without an icon link (the admin's).
+    Not permanent: the icon's URL carries its content's hash in production."""
+    return redirect(static("img/favicon.svg"))
+
+
 def _visitor_key(request):
     # Only a keyed hash of the address is kept, for an hour.
-    address = request.META.get("REMOTE_ADDR", "")
+    address = client_ip(request)
     return "mediation:reports:" + salted_hmac("error-report", address).hexdigest()[:32]
 
 
