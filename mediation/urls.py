@@ -23,6 +23,7 @@ site_patterns = [
 
 urlpatterns = [
     path("", include((site_patterns, "mediation"))),
+    path("favicon.ico", views.favicon),
     path("territoires/", include("territories.urls")),
     path("espace/", include("mediation.space.urls")),
     path("api/v1/", include("mediation.api.urls")),

@@ -309,3 +309,11 @@ def test_map_tiles_come_from_the_settings_with_their_attribution(client, setting
     assert data["tiles"] == url
     assert "IGN" in data["attribution"]
     assert data["outlines"] == "/territoires/bassins.geojson"  # drawn when tiles fail
+
+
+def test_the_site_has_an_icon_even_where_no_page_names_it(client):
+    page = client.get("/").content.decode()
+    assert '<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">' in page
+    response = client.get("/favicon.ico")  # what browsers ask on the admin's pages
+    assert response.status_code == 302
+    assert response["Location"] == "/static/img/favicon.svg"
