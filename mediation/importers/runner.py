@@ -316,6 +316,7 @@ def apply_row(row, *, kinds, change_reason, geocode=False):
     structure.import_note = "\n".join(note_lines)
     structure.commune = None
     _resolve_commune(structure, row)
+    _check_position(structure, row, geocode=geocode)
     _locate(structure, row, geocode=geocode)
     _clean(structure, row)
 
@@ -395,6 +396,36 @@ def _resolve_commune(structure, row):
     row.remarks.append(f"commune trouvée {how} : {commune.name} ({commune.code_insee})")
     structure.commune = commune
     structure.code_insee = commune.code_insee
+
+
+# No commune of the region reaches this far from its reference point. A point
+# farther away is the source's geocoding error: the census puts 16 places in
+# other regions, up to 600 km from their commune, where the map and `near=`
+# would show them.
+MAX_KM_FROM_COMMUNE = 20
+
+
+def _check_position(structure, row, *, geocode):
+    """A point far from the place's commune is set aside (kept in the note).
+
+    It is replaced by the geocoder's answer with --geocode, else by the
+    commune's reference point: approximate, reported, but in the right town."""
+    commune = structure.commune
+    if structure.latitude is None or structure.longitude is None or commune is None:
+        return
+    distance = _distance_km(
+        structure.latitude, structure.longitude, commune.latitude, commune.longitude
+    )
+    if distance <= MAX_KM_FROM_COMMUNE:
+        return
+    line = note_line("Position d’origine, écartée", f"{structure.latitude}, {structure.longitude}")
+    if line not in structure.import_note.splitlines():
+        structure.import_note = "\n".join(part for part in (structure.import_note, line) if part)
+    row.remarks.append(f"position à {distance:.0f} km de {commune.name}, écartée (gardée en note)")
+    structure.latitude = structure.longitude = None
+    if not geocode:
+        structure.latitude, structure.longitude = commune.latitude, commune.longitude
+        row.remarks.append("remplacée par le point de la commune, à vérifier (ou --geocode)")
 
 
 def _locate(structure, row, *, geocode):

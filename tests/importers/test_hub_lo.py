@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from mediation.importers import Outcome, run_import
 from mediation.importers.hub_lo import resolve_bassin
-from mediation.models import Structure
+from mediation.models import Structure, planar_distance
 
 pytestmark = pytest.mark.django_db
 
@@ -41,9 +41,20 @@ def test_census_is_imported_every_rejection_explained_and_a_second_run_changes_n
     assert [k.slug for k in fabrique.kinds.all()] == ["coworking"]
     assert fabrique.verified_at.date().isoformat() == "2020-06-30"
     assert fabrique.history.first().history_change_reason.startswith("Import")
-    # Every structure is placed in a commune of the region and on the map.
+    # Every structure is placed in a commune of the region and on the map, near
+    # its commune: the census's points set in other regions were set aside.
     assert not Structure.objects.filter(commune__isnull=True).exists()
     assert not Structure.objects.filter(latitude__isnull=True).exists()
+    far = [
+        s.name
+        for s in Structure.objects.select_related("commune")
+        if planar_distance(s.latitude, s.longitude, s.commune.latitude, s.commune.longitude) > 20
+    ]
+    assert far == []
+    moved = [r for r in report.results if any("écartée" in m for m in r.messages)]
+    assert len(moved) >= 10  # 16 in the February 2023 export
+    tours_nord = Structure.objects.get(name="PIJ TOURS-NORD")
+    assert "Position d’origine, écartée : 43." in tours_nord.import_note
 
 
 def test_hours_are_converted_or_kept_as_text_and_reported(hub_lo_path, tmp_path):

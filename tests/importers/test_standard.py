@@ -92,6 +92,24 @@ def test_a_bad_row_never_stops_the_good_ones_nor_leaves_half_a_structure(tmp_pat
     assert set(Structure.history.values_list("uid", flat=True)) == {"bon"}
 
 
+def test_a_point_far_from_its_commune_is_set_aside_and_kept_in_the_note(tmp_path):
+    # Châteauroux's place, with a point near Bayonne (the source's geocoding error).
+    path = write_csv(tmp_path / "lieux.csv", [place(latitude="43.317", longitude="-1.026")])
+    report = run_import(path)
+    structure = Structure.objects.get()
+    chateauroux = structure.commune
+    assert (structure.latitude, structure.longitude) == (
+        chateauroux.latitude,
+        chateauroux.longitude,
+    )
+    assert "Position d’origine, écartée : 43.317, -1.026" in structure.import_note
+    messages = " ; ".join(report.results[0].messages)
+    assert "position à 443 km de Châteauroux, écartée" in messages
+    assert "point de la commune, à vérifier" in messages
+    # The same file again changes nothing.
+    assert run_import(path).count(Outcome.UNCHANGED) == 1
+
+
 def test_content_that_fits_no_field_is_kept_in_the_note(tmp_path):
     path = tmp_path / "lieux.json"
     path.write_text(
