@@ -2,8 +2,12 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
+from mediation.duplicates import probable_duplicates
 from mediation.models import ErrorReport, ServiceType, Stop, Structure, User
 from mediation.views import map_config
 
@@ -163,8 +167,31 @@ class StructureAdmin(PointMapMixin, SimpleHistoryAdmin):
         ),
     ]
 
+    change_list_template = "admin/mediation/structure/change_list.html"
+
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("kinds")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.duplicates_view)
+        return [
+            path("doublons/", view, name="mediation_structure_duplicates"),
+            *super().get_urls(),
+        ]
+
+    def duplicates_view(self, request):
+        """Probable duplicates, for a person to decide (archive one, or leave both)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        pairs = probable_duplicates()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Doublons probables",
+            "opts": self.model._meta,
+            "pairs": pairs,
+            "across_sources": sum(not pair.same_source for pair in pairs),
+        }
+        return TemplateResponse(request, "admin/mediation/structure/duplicates.html", context)
 
     @admin.display(description="bassin de vie", ordering="commune__bassin__name")
     def bassin_name(self, obj):
