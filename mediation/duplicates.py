@@ -10,17 +10,18 @@ lists the pairs to look at (admin: Structures → Doublons probables;
 Two published places are a probable pair when they are in the same commune and
 - their addresses match (≥ 90 %) and their names are alike (≥ 70 %), or
 - their names match (≥ 95 %) and they are less than 500 m apart.
-Similarities are rapidfuzz's token-set ratios over accent- and case-free text,
-so "BGE CHER" matches "ANNA (BGE CHER)".
+Similarities are rapidfuzz's token-set ratios over the text as the commune
+search normalises it (no accents, case or punctuation), so "BGE CHER" matches
+"ANNA (BGE CHER)".
 """
 
 import itertools
 from dataclasses import dataclass
 
-from django.utils.text import slugify
 from rapidfuzz import fuzz
 
 from mediation.models import Structure, planar_distance
+from territories.models import normalize_search
 
 SAME_ADDRESS = 90
 ALIKE_NAMES = 70
@@ -60,10 +61,6 @@ class Pair:
         return self.first.source == self.second.source
 
 
-def _text(value):
-    return slugify(value).replace("-", " ")
-
-
 def probable_duplicates(queryset=None):
     """The probable pairs among `queryset` (published places by default), most alike first."""
     if queryset is None:
@@ -73,7 +70,7 @@ def probable_duplicates(queryset=None):
         by_commune.setdefault(structure.commune_id, []).append(structure)
     pairs = []
     for places in by_commune.values():
-        texts = {p.pk: (_text(p.name), _text(p.address)) for p in places}
+        texts = {p.pk: (normalize_search(p.name), normalize_search(p.address)) for p in places}
         for first, second in itertools.combinations(places, 2):
             names = fuzz.token_set_ratio(texts[first.pk][0], texts[second.pk][0])
             if names < ALIKE_NAMES:

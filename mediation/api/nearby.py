@@ -28,11 +28,12 @@ import re
 from datetime import UTC
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import connections, router
 from django.utils.dateparse import parse_datetime
 
 from mediation import choices
-from mediation.api.filters import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, MIN_RADIUS_KM, NUMBER
+from mediation.api.filters import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, MIN_RADIUS_KM, PointField
 from mediation.api.serializers import STRUCTURE_FIELDS
 from mediation.exporters import IMPORT_CHANGE_REASON
 from mediation.fields import MultiValueField
@@ -46,7 +47,6 @@ from mediation.models import (
 from territories.models import BassinDeVie, Commune
 
 PARAMETERS = {"near", "radius", "page", "page_size"}
-POINT = re.compile(f"{NUMBER},{NUMBER}")
 RADIUS = re.compile(r"\d+(?:\.\d+)?")
 
 
@@ -56,11 +56,9 @@ def parse(query_params):
         return None
     if any(len(query_params.getlist(name)) > 1 for name in query_params):
         return None
-    point = POINT.fullmatch(query_params["near"])
-    if not point:
-        return None
-    lat, lon = float(point[1]), float(point[2])
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+    try:
+        lat, lon = PointField().clean(query_params["near"])
+    except ValidationError:
         return None
     radius = query_params.get("radius", "")
     if radius == "":

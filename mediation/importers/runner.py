@@ -14,7 +14,6 @@ so every change is in the history, marked as an import (see `date_maj`).
 import csv
 import io
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from mediation import choices, geocoding
 from mediation.exporters import IMPORT_CHANGE_REASON
 from mediation.importers import hub_lo, standard
 from mediation.importers.base import ImportFileError, RowError, note_line
-from mediation.models import ServiceType, Structure
+from mediation.models import ServiceType, Structure, planar_distance
 from territories.models import BassinDeVie, Commune, normalize_search
 
 FORMATS = (hub_lo.NAME, standard.NAME, standard.LEGACY_NAME)
@@ -337,13 +336,6 @@ def apply_row(row, *, kinds, change_reason, geocode=False):
     return Outcome.CREATED if created else Outcome.UPDATED
 
 
-def _distance_km(lat1, lon1, lat2, lon2):
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlon = phi2 - phi1, math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlon / 2) ** 2
-    return 6371.0 * 2 * math.asin(math.sqrt(a))
-
-
 def _resolve_commune(structure, row):
     """The commune of a row. Raises RowError when none of the region fits.
 
@@ -383,7 +375,8 @@ def _resolve_commune(structure, row):
         nearby = [
             c
             for c in Commune.objects.matching(structure.postal_code)
-            if _distance_km(structure.latitude, structure.longitude, c.latitude, c.longitude) <= 12
+            if planar_distance(structure.latitude, structure.longitude, c.latitude, c.longitude)
+            <= 12
         ]
         if nearby:
             commune = max(nearby, key=lambda c: c.population or 0)
@@ -413,7 +406,7 @@ def _check_position(structure, row, *, geocode):
     commune = structure.commune
     if structure.latitude is None or structure.longitude is None or commune is None:
         return
-    distance = _distance_km(
+    distance = planar_distance(
         structure.latitude, structure.longitude, commune.latitude, commune.longitude
     )
     if distance <= MAX_KM_FROM_COMMUNE:

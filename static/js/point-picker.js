@@ -1,7 +1,8 @@
-// Edit page: place the structure on a map. Clicking the map or dragging the
-// marker fills latitude/longitude; "Trouver l’adresse sur la carte" asks the
-// site's geocoder (BAN, or the commune's point offline). Without JavaScript
-// the same button submits the form and the server fills the point.
+// Edit page (mediators' space, and the admin's structure and stop forms): place
+// the point on a map. Clicking the map or dragging the marker fills
+// latitude/longitude; "Trouver l’adresse sur la carte", where the page has it,
+// asks the site's geocoder (BAN, or the commune's point offline). Without
+// JavaScript the same button submits the form and the server fills the point.
 const picker = document.querySelector(".point-picker");
 const latInput = document.getElementById("id_latitude");
 const lonInput = document.getElementById("id_longitude");

@@ -50,7 +50,7 @@ def test_structure_form_in_admin_has_a_map(client):
     structure = StructureFactory()
     page = client.get(f"/admin/mediation/structure/{structure.pk}/change/").content.decode()
     assert 'id="point-map"' in page
-    assert "js/admin-point.js" in page
+    assert "js/point-picker.js" in page  # the same map as the mediators' edit form
 
 
 def test_admin_moves_a_commune_to_another_bassin(client):
