@@ -164,6 +164,59 @@ class StructureQuerySet(models.QuerySet):
     def in_department(self, department):
         return self.filter(commune__department=department)
 
+    # --- Search filters: the site's search and the API's FilterSet both call these.
+
+    def of_kinds(self, kinds):
+        """Structures of any of `kinds` (ServiceType objects or slugs)."""
+        slugs = [getattr(kind, "slug", kind) for kind in kinds]
+        if not slugs:
+            return self
+        # A subquery rather than a join: no duplicates, so no DISTINCT to fight ORDER BY.
+        through = Structure.kinds.through.objects.filter(servicetype__slug__in=slugs)
+        return self.filter(pk__in=through.values("structure_id"))
+
+    def _having(self, field_name, values, *, every):
+        if not values:
+            return self
+        if every:
+            queryset = self
+            for value in values:
+                queryset = queryset.filter(**{f"{field_name}__has": value})
+            return queryset
+        query = Q()
+        for value in values:
+            query |= Q(**{f"{field_name}__has": value})
+        return self.filter(query)
+
+    def offering(self, services, *, every=False):
+        """Structures offering any (or, with `every`, all) of `services` (standard values)."""
+        return self._having("services", services, every=every)
+
+    def for_publics(self, publics):
+        """Structures addressing any of `publics` (standard values)."""
+        return self._having("publics", publics, every=False)
+
+    def with_support(self, supports, *, every=False):
+        """Structures trained for any (or, with `every`, all) of `supports`."""
+        return self._having("specific_support", supports, every=every)
+
+    def with_fees(self, fees):
+        """Structures whose fees include any of `fees` (standard values)."""
+        return self._having("fees", fees, every=False)
+
+    def free(self, value=True):
+        """Free structures (`value` False: the others)."""
+        is_free = Q(fees__has=choices.Frais.GRATUIT)
+        return self.filter(is_free if value else ~is_free)
+
+    def wheelchair_accessible(self, value=True):
+        """Declared accessible in a wheelchair (`value` False: declared not accessible)."""
+        return self.filter(wheelchair_accessible=value)
+
+    def in_bbox(self, west, south, east, north):
+        """Structures whose position lies in the rectangle (GeoJSON order)."""
+        return self.filter(latitude__range=(south, north), longitude__range=(west, east))
+
     def near(self, lat, lon, radius_km=None):
         """Structures with a position, nearest first, annotated with `distance_km`.
 

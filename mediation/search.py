@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
-from django.db.models import Q
 
 from mediation import choices, geocoding, opening_hours
 from mediation.forms import standard_value
@@ -149,28 +148,20 @@ def _place_origin(place):
 
 def filtered(form):
     """Published structures passing the SQL-expressible filters of `form`."""
-    queryset = Structure.objects.published()
-    kinds = form.value("type")
-    if kinds:
-        # A subquery rather than a join: no duplicates, so no DISTINCT to fight ORDER BY.
-        with_kind = Structure.kinds.through.objects.filter(servicetype__in=kinds)
-        queryset = queryset.filter(pk__in=with_kind.values("structure_id"))
-    for short in form.value("service", []):
-        queryset = queryset.filter(services__has=standard_value(choices.Service, short))
-    publics = form.value("public", [])
-    if publics:
-        any_public = Q()
-        for short in publics:
-            any_public |= Q(publics__has=standard_value(choices.Public, short))
-        queryset = queryset.filter(any_public)
-    for short in form.value("support", []):
-        queryset = queryset.filter(
-            specific_support__has=standard_value(choices.PriseEnCharge, short)
-        )
+    services = [standard_value(choices.Service, short) for short in form.value("service", [])]
+    publics = [standard_value(choices.Public, short) for short in form.value("public", [])]
+    supports = [standard_value(choices.PriseEnCharge, short) for short in form.value("support", [])]
+    queryset = (
+        Structure.objects.published()
+        .of_kinds(form.value("type", []))
+        .offering(services, every=True)
+        .for_publics(publics)
+        .with_support(supports, every=True)
+    )
     if form.value("free"):
-        queryset = queryset.filter(fees__has=choices.Frais.GRATUIT)
+        queryset = queryset.free()
     if form.value("wheelchair"):
-        queryset = queryset.filter(wheelchair_accessible=True)
+        queryset = queryset.wheelchair_accessible()
     return queryset
 
 

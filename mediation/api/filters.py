@@ -119,18 +119,6 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*fields, "pk")
 
 
-def _any_of(field_name):
-    def method(queryset, name, values):
-        if not values:
-            return queryset
-        query = Q()
-        for value in values:
-            query |= Q(**{f"{field_name}__has": value})
-        return queryset.filter(query)
-
-    return method
-
-
 KIND_CHOICES_KEY = "mediation:api:kind-choices"
 KIND_CHOICES_TTL = 60  # seconds: the 7 kinds hardly ever change; not one query a request
 
@@ -147,29 +135,29 @@ class StructureFilter(django_filters.FilterSet):
     )
     service = django_filters.MultipleChoiceFilter(
         choices=choices.Service.choices,
-        method=_any_of("services"),
+        method="filter_service",
         help_text="Service proposé (valeur exacte du standard).",
     )
     public = django_filters.MultipleChoiceFilter(
         choices=choices.Public.choices,
-        method=_any_of("publics"),
+        method="filter_public",
         help_text="Public spécifiquement adressé (valeur du standard).",
     )
     prise_en_charge = django_filters.MultipleChoiceFilter(
         choices=choices.PriseEnCharge.choices,
-        method=_any_of("specific_support"),
+        method="filter_support",
         help_text="Prise en charge spécifique (valeur du standard).",
     )
     frais = django_filters.MultipleChoiceFilter(
         choices=choices.Frais.choices,
-        method=_any_of("fees"),
+        method="filter_fees",
         help_text="Frais à charge (valeur du standard).",
     )
     gratuit = django_filters.BooleanFilter(
         method="filter_gratuit", help_text="true : lieux gratuits ; false : les autres."
     )
     accessible = django_filters.BooleanFilter(
-        field_name="wheelchair_accessible",
+        method="filter_accessible",
         help_text="true : accessibles en fauteuil roulant ; false : déclarés non accessibles.",
     )
     bassin = django_filters.CharFilter(
@@ -222,16 +210,25 @@ class StructureFilter(django_filters.FilterSet):
         return queryset  # applied together in filter_queryset()
 
     def filter_type(self, queryset, name, values):
-        if not values:
-            return queryset
-        through = Structure.kinds.through.objects.filter(servicetype__slug__in=values)
-        return queryset.filter(pk__in=through.values("structure_id"))
+        return queryset.of_kinds(values)
+
+    def filter_service(self, queryset, name, values):
+        return queryset.offering(values)
+
+    def filter_public(self, queryset, name, values):
+        return queryset.for_publics(values)
+
+    def filter_support(self, queryset, name, values):
+        return queryset.with_support(values)
+
+    def filter_fees(self, queryset, name, values):
+        return queryset.with_fees(values)
+
+    def filter_accessible(self, queryset, name, value):
+        return queryset if value is None else queryset.wheelchair_accessible(value)
 
     def filter_gratuit(self, queryset, name, value):
-        if value is None:
-            return queryset
-        free = Q(fees__has=choices.Frais.GRATUIT)
-        return queryset.filter(free if value else ~free)
+        return queryset if value is None else queryset.free(value)
 
     def filter_q(self, queryset, name, value):
         query = Q()
@@ -247,8 +244,7 @@ class StructureFilter(django_filters.FilterSet):
         return queryset.filter(query)
 
     def filter_bbox(self, queryset, name, value):
-        west, south, east, north = value
-        return queryset.filter(latitude__range=(south, north), longitude__range=(west, east))
+        return queryset.in_bbox(*value)
 
     def filter_updated_since(self, queryset, name, value):
         return queryset.filter(updated_at__gte=value)

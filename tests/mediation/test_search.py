@@ -225,6 +225,25 @@ def test_filters_narrow_the_list(places, filters, expected):
     assert names(run(q="chateauroux", **filters)) == expected
 
 
+def test_named_queries_on_the_queryset(places):
+    """The filters the site's search and the API's FilterSet both call."""
+
+    def named(queryset):
+        return sorted(s.name for s in queryset)
+
+    structures = Structure.objects.published()
+    assert named(structures.of_kinds(["mediatheque"])) == ["Loin", "Moyen"]
+    assert named(structures.of_kinds([])) == ["Loin", "Moyen", "Près"]
+    assert named(structures.offering(["Aide aux démarches administratives"])) == ["Près"]
+    assert named(structures.for_publics(["Seniors"])) == ["Moyen"]
+    assert named(structures.with_support(["Surdité", "Anglais"])) == ["Loin"]
+    assert named(structures.with_support(["Surdité", "Anglais"], every=True)) == []
+    assert named(structures.with_fees(["Payant", "Gratuit"])) == ["Loin", "Près"]
+    assert named(structures.free()) == ["Près"]
+    assert named(structures.free(False)) == ["Loin", "Moyen"]
+    assert named(structures.wheelchair_accessible()) == ["Moyen"]
+
+
 def test_unpublished_places_are_never_listed(places):
     StructureFactory(name="Brouillon", status=Structure.Status.DRAFT)
     assert "Brouillon" not in names(run(q="chateauroux"))
