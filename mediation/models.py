@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
-from mediation import choices
+from mediation import choices, kind_check
 from mediation.fields import MultiValueField
 from mediation.opening_hours import validate_opening_hours
 
@@ -160,6 +160,17 @@ class StructureQuerySet(models.QuerySet):
 
     def in_bassin(self, bassin):
         return self.filter(commune__bassin=bassin)
+
+    def kind_to_check(self):
+        """Places whose name implies a kind they do not have ("type à vérifier").
+
+        See `mediation/kind_check.py` for the table and why nothing is changed.
+        """
+        doubtful = Q(pk__in=[])
+        for slug, pattern in kind_check.SQL_PATTERNS.items():
+            has_kind = Structure.kinds.through.objects.filter(servicetype__slug=slug)
+            doubtful |= Q(name__regex=pattern) & ~Q(pk__in=has_kind.values("structure_id"))
+        return self.filter(doubtful)
 
     def in_department(self, department):
         return self.filter(commune__department=department)
