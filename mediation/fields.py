@@ -1,4 +1,5 @@
-"""A multi-valued field that filters the same way on SQLite and PostgreSQL.
+"""A multi-valued field that filters the same way on SQLite and PostgreSQL,
+and the bounded text field of every search (site and API).
 
 Values are stored as "|a|b|" text: `services__has="X"` is a plain LIKE on both
 databases, and the national standard already uses "|" between values.
@@ -108,3 +109,46 @@ class Has(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
         return f"{lhs} LIKE {rhs} ESCAPE '\\'", [*lhs_params, *rhs_params]
+
+
+SEARCH_MAX_CHARS = 200
+SEARCH_MAX_WORDS = 20
+
+
+class SearchTextField(forms.CharField):
+    """What a person or a partner types to search: bounded before any query runs.
+
+    Each word of a search is one more condition over several columns; an
+    unbounded text let one request hold a database worker for seconds and grow
+    it by gigabytes. 200 characters and 20 words are far above any real search.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", SEARCH_MAX_CHARS)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+        self.error_messages["max_length"] = (
+            f"Votre recherche est trop longue : {SEARCH_MAX_CHARS} caractères au plus "
+            "(elle en compte %(show_value)d)."
+        )
+
+    def validate(self, value):
+        super().validate(value)
+        if len(value) > SEARCH_MAX_CHARS:  # the length first: it is what makes it costly
+            raise forms.ValidationError(
+                self.error_messages["max_length"],
+                code="max_length",
+                params={"show_value": len(value)},
+            )
+        words = len(value.split())
+        if words > SEARCH_MAX_WORDS:
+            raise forms.ValidationError(
+                f"Votre recherche compte trop de mots : {SEARCH_MAX_WORDS} au plus "
+                f"(elle en compte {words}).",
+                code="max_words",
+            )
+        if any(ord(char) < 32 and char not in "\t\n\r" for char in value):
+            raise forms.ValidationError(
+                "Votre recherche contient un caractère de contrôle : retirez-le.",
+                code="control_character",
+            )

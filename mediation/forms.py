@@ -4,6 +4,7 @@ from django import forms
 from django.core import signing
 
 from mediation import choices
+from mediation.fields import SearchTextField
 from mediation.models import ErrorReport, ServiceType
 
 
@@ -25,11 +26,9 @@ def standard_value(enum, short):
 class SearchForm(forms.Form):
     """The whole search, carried by the URL (GET) so it can be shared and bookmarked."""
 
-    q = forms.CharField(
+    q = SearchTextField(
         label="Où êtes-vous ?",
         help_text="Commune, code postal ou adresse",
-        required=False,
-        max_length=200,
         widget=forms.TextInput(
             attrs={
                 "autocomplete": "off",

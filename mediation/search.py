@@ -197,6 +197,8 @@ class SearchOutcome:
 def run(form, *, now=None):
     """The search described by a bound `SearchForm` (invalid values are ignored)."""
     form.is_valid()
+    if form.errors.get("q"):  # too long to be a place: say so rather than search nothing
+        return SearchOutcome(form, Located(message=form.errors["q"][0]), searched=True)
     located = locate(form.value("q", ""), lat=form.value("lat"), lon=form.value("lon"))
     searched = bool(form.value("q") or located.origin or form.active_filters())
     outcome = SearchOutcome(form, located, searched=searched)

@@ -17,6 +17,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from mediation import choices
+from mediation.fields import SearchTextField
 from mediation.models import ServiceType, Structure
 from territories.models import Commune
 
@@ -105,6 +106,11 @@ class SinceFilter(django_filters.Filter):
 
 
 @extend_schema_field(OpenApiTypes.STR)
+class SearchTextFilter(django_filters.CharFilter):
+    field_class = SearchTextField
+
+
+@extend_schema_field(OpenApiTypes.STR)
 class KindFilter(django_filters.MultipleChoiceFilter):
     """Kinds come from the database: their slugs are listed by /api/v1/types/."""
 
@@ -169,9 +175,10 @@ class StructureFilter(django_filters.FilterSet):
     commune = django_filters.CharFilter(
         field_name="commune_id", help_text="Code INSEE de la commune, par exemple 37261."
     )
-    q = django_filters.CharFilter(
+    q = SearchTextFilter(
         method="filter_q",
-        help_text="Texte cherché dans le nom, l’adresse, la commune, la présentation.",
+        help_text="Texte cherché dans le nom, l’adresse, la commune, la présentation "
+        "(200 caractères et 20 mots au plus).",
     )
     near = PointFilter(
         method="filter_noop",
@@ -263,8 +270,10 @@ class StructureFilter(django_filters.FilterSet):
 
 
 class CommuneFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        method="filter_q", help_text="Début du nom ou code postal, par exemple « tours » ou 37000."
+    q = SearchTextFilter(
+        method="filter_q",
+        help_text="Début du nom ou code postal, par exemple « tours » ou 37000 "
+        "(200 caractères au plus).",
     )
     departement = django_filters.CharFilter(
         field_name="department_id", help_text="Code du département."

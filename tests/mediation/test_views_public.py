@@ -2,6 +2,7 @@
 "Signaler une erreur", the site pages."""
 
 import re
+import time
 
 import pytest
 from django.core.cache import cache
@@ -317,3 +318,22 @@ def test_the_site_has_an_icon_even_where_no_page_names_it(client):
     response = client.get("/favicon.ico")  # what browsers ask on the admin's pages
     assert response.status_code == 302
     assert response["Location"] == "/static/img/favicon.svg"
+
+
+def test_a_search_too_long_is_answered_in_french_at_once(client):
+    StructureFactory(name="EPN de Châteauroux")
+    started = time.perf_counter()
+    response = client.get("/", {"q": "chateauroux " * 4000})
+    assert response.status_code == 200
+    assert "Votre recherche est trop longue : 200 caractères au plus" in text(response)
+    assert "EPN de Châteauroux" not in text(response)
+    assert time.perf_counter() - started < 1
+    words = client.get("/", {"q": " ".join(["st"] * 25)})
+    assert "trop de mots : 20 au plus" in text(words)
+
+
+def test_a_page_beyond_the_last_shows_the_last_page(client):
+    StructureFactory(name="EPN de Châteauroux")
+    response = client.get("/", {"q": "chateauroux", "page": "99999999999999999999999"})
+    assert response.status_code == 200
+    assert "EPN de Châteauroux" in text(response)
