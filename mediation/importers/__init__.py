@@ -5,7 +5,15 @@
 - `runner`: format detection, one savepoint per row, report, demo removal.
 """
 
-from mediation.importers.base import ImportFileError, RowError
+from mediation.importers.base import DemoWorkError, ImportFileError, RowError
 from mediation.importers.runner import FORMATS, ImportReport, Outcome, run_import
 
-__all__ = ["FORMATS", "ImportFileError", "ImportReport", "Outcome", "RowError", "run_import"]
+__all__ = [
+    "FORMATS",
+    "DemoWorkError",
+    "ImportFileError",
+    "ImportReport",
+    "Outcome",
+    "RowError",
+    "run_import",
+]

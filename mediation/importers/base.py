@@ -7,6 +7,19 @@ class ImportFileError(Exception):
     """The file as a whole cannot be imported (unreadable, wrong columns…)."""
 
 
+class DemoWorkError(ImportFileError):
+    """Importing would delete demo structures people have worked on."""
+
+    def __init__(self, lost):
+        self.lost = lost
+        super().__init__(
+            f"{len(lost)} structure{'s' if len(lost) > 1 else ''} de démonstration "
+            "portent le travail de personnes, qu’un import supprimerait : "
+            + " ; ".join(lost)
+            + ". Relancez avec --replace-demo pour les supprimer quand même."
+        )
+
+
 class RowError(Exception):
     """This row cannot be imported; the message says why, in French."""
 

@@ -20,12 +20,22 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
+from django.db.models import Count
 
 from mediation import choices, geocoding
 from mediation.exporters import IMPORT_CHANGE_REASON
 from mediation.importers import hub_lo, standard
-from mediation.importers.base import ImportFileError, RowError, note_line
-from mediation.models import ServiceType, Structure, planar_distance
+from mediation.importers.base import DemoWorkError, ImportFileError, RowError, note_line
+from mediation.models import (
+    ErrorReport,
+    Invitation,
+    JoinRequest,
+    Membership,
+    ServiceType,
+    Stop,
+    Structure,
+    planar_distance,
+)
 from territories.models import BassinDeVie, Commune, normalize_search
 
 FORMATS = (hub_lo.NAME, standard.NAME, standard.LEGACY_NAME)
@@ -177,13 +187,58 @@ def check_columns(file_format, columns):
 # --- Writing ------------------------------------------------------------------
 
 
-def run_import(path, *, file_format=None, dry_run=False, geocode=False):
+def demo_work():
+    """What deleting the demo structures would lose: one French line per structure.
+
+    Mediators, join requests, invitations, error reports and any change after
+    the fixture was loaded are people's work, even on a demo place.
+    """
+    demo_pks = Structure.objects.demo().values("pk")
+    # (singular, plural, records, structure key, records left by loading the
+    # fixture: one per structure for its kinds).
+    sources = (
+        ("médiateur", "médiateurs", Membership.objects, "structure_id", 0),
+        (
+            "demande de rattachement",
+            "demandes de rattachement",
+            JoinRequest.objects,
+            "structure_id",
+            0,
+        ),
+        ("invitation", "invitations", Invitation.objects, "structure_id", 0),
+        ("signalement", "signalements", ErrorReport.objects, "structure_id", 0),
+        ("modification", "modifications", Structure.history, "id", 1),
+        ("modification d’étape", "modifications d’étapes", Stop.history, "structure_id", 0),
+    )
+    found = {}
+    for singular, plural, manager, key, loaded in sources:
+        rows = (
+            manager.filter(**{f"{key}__in": demo_pks})
+            .values_list(key)
+            .annotate(n=Count("*"))
+            .order_by()
+        )
+        for pk, n in rows:
+            n -= loaded
+            if n > 0:
+                found.setdefault(pk, []).append(f"{n} {singular if n == 1 else plural}")
+    names = dict(Structure.objects.filter(pk__in=found).values_list("pk", "name"))
+    return [f"{names[pk]} : {', '.join(parts)}" for pk, parts in sorted(found.items())]
+
+
+def run_import(path, *, file_format=None, dry_run=False, geocode=False, replace_demo=False):
     """Import `path`; returns an `ImportReport`. Raises ImportFileError for a bad file.
 
     With `geocode`, places without a position are located from their address
     (BAN, else the commune's point); off by default so that an import keeps
-    exactly what the file says.
+    exactly what the file says. Real places replace the demo structures; when
+    people have worked on them (mediators, edits, reports…) the import is
+    refused with the list of what would be lost, unless `replace_demo`.
     """
+    if not replace_demo:
+        lost = demo_work()
+        if lost:
+            raise DemoWorkError(lost)
     columns, records = read_records(path)
     if file_format is None:
         file_format = detect_format(columns, records)
@@ -201,6 +256,7 @@ def run_import(path, *, file_format=None, dry_run=False, geocode=False):
                 _import_record(file_format, record, line, seen, kinds, geocode=geocode)
             )
         if report.accepted:
+            # Deleted in the same transaction as the rows' success (see demo_work).
             report.demo_removed = Structure.objects.demo().count()
             Structure.objects.demo().delete()
         if dry_run:

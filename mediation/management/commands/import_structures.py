@@ -1,15 +1,17 @@
-"""`python manage.py import_structures FILE [--format …] [--dry-run] [--report FILE]`."""
+"""`python manage.py import_structures FILE [--format …] [--dry-run] [--replace-demo] [--report FILE]`."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from mediation.importers import FORMATS, ImportFileError, Outcome, run_import
+from mediation.importers import FORMATS, DemoWorkError, ImportFileError, Outcome, run_import
 
 
 class Command(BaseCommand):
     help = (
         "Importe des lieux : recensement régional (Hub-LO, JSON), standard national 1.0.x "
         "(CSV ou JSON) ou sa version 0.x. Le format est détecté s’il n’est pas indiqué. "
-        "Les structures de démonstration sont supprimées dès qu’un lieu est importé."
+        "Les structures de démonstration sont supprimées dès qu’un lieu est importé ; si des "
+        "personnes y ont travaillé (médiateurs, modifications, signalements), l’import est "
+        "refusé et dit ce qui serait perdu, sauf avec --replace-demo."
     )
 
     def add_arguments(self, parser):
@@ -29,14 +31,42 @@ class Command(BaseCommand):
             help="Situer les lieux sans position d’après leur adresse (Base Adresse Nationale).",
         )
         parser.add_argument(
+            "--replace-demo",
+            action="store_true",
+            help="Supprimer les structures de démonstration même si des personnes y ont "
+            "travaillé (médiateurs, modifications, signalements).",
+        )
+        parser.add_argument(
             "--report", metavar="FICHIER", help="Écrire le rapport ligne à ligne en CSV."
         )
 
     def handle(
-        self, *args, file, file_format=None, dry_run=False, geocode=False, report=None, **options
+        self,
+        *args,
+        file,
+        file_format=None,
+        dry_run=False,
+        geocode=False,
+        replace_demo=False,
+        report=None,
+        **options,
     ):
         try:
-            result = run_import(file, file_format=file_format, dry_run=dry_run, geocode=geocode)
+            result = run_import(
+                file,
+                file_format=file_format,
+                dry_run=dry_run,
+                geocode=geocode,
+                replace_demo=replace_demo,
+            )
+        except DemoWorkError as error:
+            for line in error.lost:
+                self.stderr.write(f"  {line}")
+            raise CommandError(
+                f"Import refusé : {len(error.lost)} structures de démonstration portent le "
+                "travail de personnes (ci-dessus), qu’un import supprimerait. Relancez avec "
+                "--replace-demo pour les supprimer quand même."
+            ) from error
         except ImportFileError as error:
             raise CommandError(f"Fichier refusé : {error}") from error
         verbose = options["verbosity"] > 1
