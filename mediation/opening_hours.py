@@ -257,10 +257,16 @@ def _when(moment, now):
     return f"{_date_text(moment.date())} {at}"
 
 
-def status(value, now=None):
-    """Whether the place is open at `now` (Europe/Paris), and when that changes."""
+def status(value, now=None, *, note=""):
+    """Whether the place is open at `now` (Europe/Paris), and when that changes.
+
+    `note`: the hours as the place gave them in text; when `value` is empty
+    the status then points to that text rather than saying "non renseignés".
+    """
     oh = _parsed((value or "").strip()) if value and value.strip() else None
     if oh is None:
+        if note and note.strip():
+            return OpeningStatus(None, "Horaires communiqués par le lieu", "voir la fiche")
         return OpeningStatus(None, "Horaires non renseignés")
     moment = local_now(now)
     state, _comment = oh.state(moment)

@@ -227,7 +227,9 @@ def run(form, *, now=None):
     for pk, row in wanted.items():
         structure = by_pk[pk]
         structure.distance_km = row[1] if origin else None
-        structure.opening_status = opening_hours.status(structure.opening_hours, now)
+        structure.opening_status = opening_hours.status(
+            structure.opening_hours, now, note=structure.opening_hours_note
+        )
         items.append(structure)
     page.object_list = items
     outcome.page = page

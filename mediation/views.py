@@ -98,7 +98,9 @@ class StructureDetailView(DetailView):
         map_points += [[s.latitude, s.longitude, f"{s.place} – {s.commune.name}"] for s in stops]
         return super().get_context_data(
             hours_lines=opening_hours.describe(structure.opening_hours),
-            opening_status=opening_hours.status(structure.opening_hours),
+            opening_status=opening_hours.status(
+                structure.opening_hours, note=structure.opening_hours_note
+            ),
             stops=stops,
             map_config=map_config(),
             map_points=map_points,

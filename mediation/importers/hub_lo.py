@@ -11,8 +11,8 @@ How a census row becomes a Structure, column by column:
 - `c_telephone`/`c_mobile` → phone in +33 form (the other number in the note);
 - `c_courriel` (and e-mails found by mistake in `c_statut_juridique`) → e-mails;
 - `c_contacts` (people's addresses) → the note only, never published;
-- `c_jours_semaine` + `c_horaire_ouverture` (and hours typed in `c_public_cible`)
-  → OpenStreetMap hours when fully understood, else kept as text and reported;
+- `c_jours_semaine`, `c_horaire_ouverture`, `c_heure_debut_matin`… (and hours
+  typed in `c_public_cible`) → OpenStreetMap hours, see `hours.census_hours()`;
 - `c_acces_pmr` oui/non → wheelchair access; `c_materiel_info` → the service
   "Accès internet et matériel informatique" and the equipment note;
   `c_accompagnement_personnel`/`c_formation` → support modes, their details
@@ -25,7 +25,7 @@ How a census row becomes a Structure, column by column:
 Ignored because they repeat other columns or are the tool's bookkeeping:
 `c_gid`, `c_etiquettes`, `c_sans_etiquette`, `c_b_*`, `c_arr_*`, `c_validation`,
 `c__userid_modification`, `c_initial_agent`, `c_epci` (derived from the
-commune), `c_heure_*` and `c_autres_horaires` (always empty in the export).
+commune), `c_autres_horaires` (always empty in the export).
 """
 
 import csv
@@ -126,10 +126,6 @@ def _edit_date(value):
         return None
 
 
-def _looks_like_hours(text):
-    return bool(re.search(r"\d\s*h|\d:\d\d", text or "", re.IGNORECASE))
-
-
 def to_row(record, line):
     """Map one census row (dict) to a `RowData`."""
     get = lambda column: values.text(record.get(column))  # noqa: E731
@@ -224,25 +220,14 @@ def to_row(record, line):
         notes.append(note_line("Site web", site))
 
     # Hours.
-    days = hours.census_days(record.get("c_jours_semaine"))
-    texts = [get("c_horaire_ouverture")]
+    converted, remark = hours.census_hours(get)
+    fields["opening_hours"] = converted.opening_hours
+    fields["opening_hours_note"] = converted.note
+    if remark:
+        row.remarks.append(remark)
     public_text = get("c_public_cible")
-    if _looks_like_hours(public_text):
-        texts.append(public_text)  # hours typed in the wrong column
-        public_text = ""
-    opening_hours, converted = "", None
-    for text in texts:
-        opening_hours = hours.to_osm(text, default_days=days) or ""
-        if opening_hours:
-            converted = text
-            break
-    fields["opening_hours"] = opening_hours
-    leftovers = [t for t in texts if t and t != converted]
-    if not opening_hours and days and not any(texts):
-        leftovers.append("Jours d’ouverture : " + ", ".join(hours.DAYS_FR[d] for d in days))
-    fields["opening_hours_note"] = "\n".join(leftovers)
-    if not opening_hours and any(texts):
-        row.remarks.append("horaires non convertis en format OpenStreetMap, gardés en texte")
+    if hours.looks_like_hours(public_text):
+        public_text = ""  # hours typed in the wrong column: handled above
 
     # Offer.
     services, support_modes = [], []

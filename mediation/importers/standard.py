@@ -16,7 +16,7 @@ from mediation import choices
 from mediation.exporters import SCHEMA_LABEL_SPELLING, STANDARD_FIELDS
 from mediation.importers import values
 from mediation.importers.base import RowData, RowError, note_line
-from mediation.opening_hours import parse as parse_hours
+from mediation.importers.hours import from_osm_or_text
 from territories.models import normalize_search
 
 NAME = "standard"
@@ -266,10 +266,10 @@ def to_row(record, line, *, legacy=False):
             row.notes.append(note_line(column, raw))
 
     hours = get("horaires")
-    fields["opening_hours"] = hours if parse_hours(hours) else ""
-    fields["opening_hours_note"] = ""
-    if hours and not fields["opening_hours"]:
-        fields["opening_hours_note"] = hours
+    converted = from_osm_or_text(hours)
+    fields["opening_hours"] = converted.opening_hours
+    fields["opening_hours_note"] = converted.note
+    if hours and not converted.opening_hours:
         row.remarks.append("horaires hors format OpenStreetMap, gardés en texte")
 
     summary = get("presentation_resume")

@@ -64,6 +64,7 @@ def test_hours_are_converted_or_kept_as_text_and_reported(hub_lo_path, tmp_path)
         for text in (
             "DU LUNDI AU VENDREDI de 9h à 12h et de 14h à 17h",
             "2ème Jeudi du mois de 14h à 17h",
+            "Sur RDV : 02.19.55.62.93",
         )
     ]
     path = tmp_path / "extrait.json"
@@ -71,8 +72,9 @@ def test_hours_are_converted_or_kept_as_text_and_reported(hub_lo_path, tmp_path)
     report = run_import(path)
     by_hours = {s.opening_hours: s for s in Structure.objects.all()}
     assert "Mo-Fr 09:00-12:00,14:00-17:00" in by_hours
+    assert "Th[2] 14:00-17:00" in by_hours
     unparsed = by_hours[""]
-    assert unparsed.opening_hours_note == "2ème Jeudi du mois de 14h à 17h"
+    assert unparsed.opening_hours_note == "Sur RDV : 02.19.55.62.93"
     remark = next(r for r in report.results if r.name == unparsed.name).messages
     assert any("horaires non convertis" in m for m in remark)
 
