@@ -1,7 +1,11 @@
 """Filters of the structures list (django-filter), with French parameter names.
 
 Several values of one parameter (`service=A&service=B`) mean "any of them".
-A malformed value is answered with 400 and a message per parameter.
+Every parameter is checked before any query runs: a malformed, empty,
+out-of-range, repeated (when single) or unknown parameter is answered with 400
+and a French message per parameter, `{"parameter": ["message"]}`; only `q` may
+be empty (no text searched). Text is bounded, so no anonymous request can cost
+more than a bounded amount of database work.
 """
 
 import re
@@ -13,6 +17,8 @@ from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django_filters.fields import MultipleChoiceField
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -25,9 +31,25 @@ DEFAULT_RADIUS_KM = 10
 MIN_RADIUS_KM = Decimal("0.1")  # a Decimal: the float 0.1 is a little more than 0.1
 MAX_RADIUS_KM = 200
 NUMBER = r"\s*(-?\d+(?:\.\d+)?)\s*"
+MAX_VALUE_LENGTH = 100  # any single-valued parameter but q: a code, a point, a date…
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2099  # updated_since: any real date fits, none overflows
+ECHO_LENGTH = 40  # how much of a refused value the message repeats
 
 
-class PointField(forms.CharField):
+def _echo(value):
+    value = str(value)
+    return value if len(value) <= ECHO_LENGTH else value[:ECHO_LENGTH] + "…"
+
+
+class BoundedCharField(forms.CharField):
+    """A single value of at most MAX_VALUE_LENGTH characters."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", MAX_VALUE_LENGTH)
+        super().__init__(**kwargs)
+
+
+class PointField(BoundedCharField):
     """ "47.39,0.69" → (47.39, 0.69)."""
 
     def clean(self, value):
@@ -45,7 +67,7 @@ class PointField(forms.CharField):
         return lat, lon
 
 
-class BBoxField(forms.CharField):
+class BBoxField(BoundedCharField):
     """ "min_lon,min_lat,max_lon,max_lat" (the GeoJSON order) → a 4-tuple."""
 
     def clean(self, value):
@@ -65,8 +87,9 @@ class BBoxField(forms.CharField):
         return west, south, east, north
 
 
-class SinceField(forms.CharField):
-    """A date ("2024-01-31") or a date and time ("2024-01-31T08:00:00+01:00")."""
+class SinceField(BoundedCharField):
+    """A date ("2024-01-31") or a date and time ("2024-01-31T08:00:00+01:00"),
+    between 1970 and 2100: outside, converting it to UTC could overflow."""
 
     def clean(self, value):
         value = super().clean(value)
@@ -78,16 +101,88 @@ class SinceField(forms.CharField):
         except ValueError:
             moment = day = None
         if day is not None:
-            moment = timezone.make_aware(
-                timezone.datetime.combine(day, timezone.datetime.min.time())
-            )
+            moment = timezone.datetime.combine(day, timezone.datetime.min.time())
         if moment is None:
             raise forms.ValidationError(
                 "Indiquez une date (2024-01-31) ou une date et une heure (2024-01-31T08:00:00Z)."
             )
+        if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+            raise forms.ValidationError(
+                f"Indiquez une date entre {EARLIEST_YEAR} et {LATEST_YEAR}."
+            )
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment)
         return moment
+
+
+class ClosedListField(MultipleChoiceField):
+    """Values taken from a closed list; the message of a wrong one lists the right ones.
+    Repeated values count once, so no request multiplies the conditions."""
+
+    def clean(self, value):
+        return list(dict.fromkeys(super().clean(value)))
+
+    def validate(self, value):
+        for item in value:
+            if not self.valid_value(item):
+                accepted = " ; ".join(str(key) for key, _label in self.choices)
+                wrong = f"« {_echo(item)} »" if item.strip() else "La valeur vide"
+                raise forms.ValidationError(
+                    f"{wrong} n’est pas une valeur acceptée. Valeurs acceptées : {accepted}.",
+                    code="invalid_choice",
+                )
+
+
+class StrictBooleanField(forms.Field):
+    """true/false (or 1/0): anything else is an error, never a silent « ignored »."""
+
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return self.VALUES[str(value).strip().lower()]
+        except KeyError:
+            raise forms.ValidationError(
+                f"« {_echo(value)} » n’est pas accepté : indiquez true ou false.", code="invalid"
+            ) from None
+
+
+ORDERINGS = {
+    "nom": "name",
+    "modifie_le": "updated_at",
+    "commune": "city",
+    "code_postal": "postal_code",
+}
+
+
+class OrderingField(BoundedCharField):
+    """ "nom,-modifie_le" → ["name", "-updated_at"]; every key known, none empty, none twice."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return []
+        accepted = ", ".join(ORDERINGS)
+        keys, seen = [], set()
+        for key in value.split(","):
+            name = key.strip().removeprefix("-")
+            if not name:
+                raise forms.ValidationError(
+                    f"Clé de tri vide dans « {_echo(value)} » : séparez par une virgule "
+                    f"des clés parmi {accepted} (préfixe « - » : ordre inverse)."
+                )
+            if name not in ORDERINGS:
+                raise forms.ValidationError(
+                    f"« {_echo(name)} » n’est pas une clé de tri. Clés acceptées : {accepted} "
+                    "(préfixe « - » : ordre inverse)."
+                )
+            if name in seen:
+                raise forms.ValidationError(f"La clé de tri « {name} » est donnée deux fois.")
+            seen.add(name)
+            keys.append(("-" if key.strip().startswith("-") else "") + ORDERINGS[name])
+        return keys
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -110,19 +205,85 @@ class SearchTextFilter(django_filters.CharFilter):
     field_class = SearchTextField
 
 
+class ClosedListFilter(django_filters.MultipleChoiceFilter):
+    field_class = ClosedListField
+
+
 @extend_schema_field(OpenApiTypes.STR)
-class KindFilter(django_filters.MultipleChoiceFilter):
+class KindFilter(ClosedListFilter):
     """Kinds come from the database: their slugs are listed by /api/v1/types/."""
 
 
-class StableOrderingFilter(django_filters.OrderingFilter):
+@extend_schema_field(OpenApiTypes.BOOL)
+class StrictBooleanFilter(django_filters.Filter):
+    field_class = StrictBooleanField
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class BoundedCharFilter(django_filters.CharFilter):
+    field_class = BoundedCharField
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class StableOrderingFilter(django_filters.Filter):
     """`ordering`; the primary key always ends the order, so pages never overlap."""
+
+    field_class = OrderingField
 
     def filter(self, qs, value):
         if not value:
             return qs
-        fields = [self.get_ordering_value(param) for param in value]
-        return qs.order_by(*fields, "pk")
+        return qs.order_by(*value, "pk")
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """A FilterSet that refuses what it would otherwise ignore: unknown parameters
+    (a partner would believe they filtered), empty values, a single-valued
+    parameter given twice. `extra_parameters` are the view's own (page…)."""
+
+    extra_parameters = ("format",)
+    may_be_empty = ("q",)
+
+    def is_valid(self):
+        valid = super().is_valid()
+        errors = self.parameter_errors()
+        for name, message in errors.items():
+            self.form.errors[name] = self.form.error_class([message])
+        return valid and not errors
+
+    def parameter_errors(self):
+        accepted = [*self.filters, *self.extra_parameters]
+        errors = {}
+        for name in self.data:
+            values = self.data.getlist(name)
+            if name not in accepted:
+                errors[name] = (
+                    f"Paramètre inconnu « {_echo(name)} ». "
+                    f"Paramètres acceptés : {', '.join(accepted)}."
+                )
+            elif name not in self.may_be_empty and any(not v.strip() for v in values):
+                hint = getattr(self.filters.get(name), "extra", {}).get("help_text", "")
+                errors[name] = (
+                    f"Valeur vide pour « {name} » : indiquez une valeur ou retirez le paramètre."
+                    + (f" Attendu : {hint}" if hint else "")
+                )
+            elif len(values) > 1 and not isinstance(
+                self.filters.get(name), django_filters.MultipleChoiceFilter
+            ):
+                errors[name] = f"« {name} » ne peut être donné qu’une fois."
+        return errors
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, telling the FilterSet the view's own parameters."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None:
+            paginator = getattr(view, "paginator", None)
+            own = (paginator.page_query_param, paginator.page_size_query_param) if paginator else ()
+            filterset.extra_parameters = (*own, "format")
+        return filterset
 
 
 KIND_CHOICES_KEY = "mediation:api:kind-choices"
@@ -133,46 +294,46 @@ def _kind_choices():
     return list(ServiceType.objects.values_list("slug", "name"))
 
 
-class StructureFilter(django_filters.FilterSet):
+class StructureFilter(StrictFilterSet):
     type = KindFilter(
         choices=lambda: cache.get_or_set(KIND_CHOICES_KEY, _kind_choices, KIND_CHOICES_TTL),
         method="filter_type",
         help_text="Type de lieu (identifiant de /api/v1/types/), par exemple mediatheque.",
     )
-    service = django_filters.MultipleChoiceFilter(
+    service = ClosedListFilter(
         choices=choices.Service.choices,
         method="filter_service",
         help_text="Service proposé (valeur exacte du standard).",
     )
-    public = django_filters.MultipleChoiceFilter(
+    public = ClosedListFilter(
         choices=choices.Public.choices,
         method="filter_public",
         help_text="Public spécifiquement adressé (valeur du standard).",
     )
-    prise_en_charge = django_filters.MultipleChoiceFilter(
+    prise_en_charge = ClosedListFilter(
         choices=choices.PriseEnCharge.choices,
         method="filter_support",
         help_text="Prise en charge spécifique (valeur du standard).",
     )
-    frais = django_filters.MultipleChoiceFilter(
+    frais = ClosedListFilter(
         choices=choices.Frais.choices,
         method="filter_fees",
         help_text="Frais à charge (valeur du standard).",
     )
-    gratuit = django_filters.BooleanFilter(
+    gratuit = StrictBooleanFilter(
         method="filter_gratuit", help_text="true : lieux gratuits ; false : les autres."
     )
-    accessible = django_filters.BooleanFilter(
+    accessible = StrictBooleanFilter(
         method="filter_accessible",
         help_text="true : accessibles en fauteuil roulant ; false : déclarés non accessibles.",
     )
-    bassin = django_filters.CharFilter(
+    bassin = BoundedCharFilter(
         field_name="commune__bassin__slug", help_text="Bassin de vie (identifiant de /bassins/)."
     )
-    departement = django_filters.CharFilter(
+    departement = BoundedCharFilter(
         field_name="commune__department_id", help_text="Code du département, par exemple 37."
     )
-    commune = django_filters.CharFilter(
+    commune = BoundedCharFilter(
         field_name="commune_id", help_text="Code INSEE de la commune, par exemple 37261."
     )
     q = SearchTextFilter(
@@ -199,12 +360,6 @@ class StructureFilter(django_filters.FilterSet):
         help_text="Lieux modifiés depuis cette date (ou date et heure ISO 8601).",
     )
     ordering = StableOrderingFilter(
-        fields=(
-            ("name", "nom"),
-            ("updated_at", "modifie_le"),
-            ("city", "commune"),
-            ("postal_code", "code_postal"),
-        ),
         help_text="Tri : nom, modifie_le, commune, code_postal (préfixe « - » : ordre inverse). "
         "Avec near, le tri par distance s’applique.",
     )
@@ -269,16 +424,14 @@ class StructureFilter(django_filters.FilterSet):
         return bool(self.form.cleaned_data.get("near"))
 
 
-class CommuneFilter(django_filters.FilterSet):
+class CommuneFilter(StrictFilterSet):
     q = SearchTextFilter(
         method="filter_q",
         help_text="Début du nom ou code postal, par exemple « tours » ou 37000 "
         "(200 caractères au plus).",
     )
-    departement = django_filters.CharFilter(
-        field_name="department_id", help_text="Code du département."
-    )
-    bassin = django_filters.CharFilter(field_name="bassin__slug", help_text="Bassin de vie.")
+    departement = BoundedCharFilter(field_name="department_id", help_text="Code du département.")
+    bassin = BoundedCharFilter(field_name="bassin__slug", help_text="Bassin de vie.")
 
     class Meta:
         model = Commune

@@ -2,10 +2,16 @@
 
 from django.core.paginator import InvalidPage
 from django.db.models import Count, Window
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 TOTAL = "_total_count"
+MAX_OFFSET = 2**31 - 1  # far beyond any directory, within every database's integers
+
+
+def _echo(number):
+    number = str(number)
+    return number if len(number) <= 12 else number[:12] + "…"
 
 
 class PrecountedPage:
@@ -28,15 +34,36 @@ class StructurePagination(PageNumberPagination):
     page_size_query_description = "Nombre de résultats par page (50 par défaut, 1 000 au plus)."
     page_query_description = "Numéro de la page (à partir de 1)."
 
+    def get_page_size(self, request):
+        """`page_size` as asked, capped at 1,000; anything but a positive integer is a 400."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.strip().isdecimal() or int(raw) < 1:
+            raise ValidationError(
+                {self.page_size_query_param: ["Indiquez un nombre entier de 1 à 1 000."]}
+            )
+        return min(int(raw), self.max_page_size)
+
     def window(self, request):
-        """(page size, page number as asked, offset of its first row)."""
+        """(page size, page number as asked, offset of its first row). A page so far
+        that its offset could overflow a database integer is past the end: 404 at once."""
         page_size = self.get_page_size(request)
         raw_number = request.query_params.get(self.page_query_param) or 1
         try:
             number = int(raw_number)
         except (TypeError, ValueError):
             number = 0
-        return page_size, raw_number, max(number - 1, 0) * page_size
+        offset = max(number - 1, 0) * page_size
+        if offset > MAX_OFFSET:
+            raise NotFound(
+                f"Page invalide : la page {_echo(raw_number)} est au-delà de la dernière."
+            )
+        return page_size, raw_number, offset
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.window(request)  # the same checks on every path
+        return super().paginate_queryset(queryset, request, view=view)
 
     def paginate_counted(self, queryset, request, view=None):
         """Like `paginate_queryset()`, in one query: the total comes with the page's rows

@@ -26,7 +26,7 @@ from rest_framework.views import APIView
 
 from mediation import choices, exporters
 from mediation.api import nearby
-from mediation.api.filters import CommuneFilter, StructureFilter
+from mediation.api.filters import CommuneFilter, StrictFilterBackend, StructureFilter
 from mediation.api.renderers import (
     GeoJSONRenderer,
     OrjsonRenderer,
@@ -198,6 +198,7 @@ class StructureViewSet(
     lookup_field = "uid"
     lookup_url_kwarg = "id"
     lookup_value_regex = r"[^/]+"
+    filter_backends = [StrictFilterBackend]
     filterset_class = StructureFilter
     renderer_classes = [OrjsonRenderer, BrowsableAPIRenderer]
     queryset = Structure.objects.none()
@@ -402,6 +403,7 @@ class CommuneViewSet(ContentETagMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = CommuneSerializer
     lookup_field = "code_insee"
     lookup_value_regex = r"[0-9AB]{5}"
+    filter_backends = [StrictFilterBackend]
     filterset_class = CommuneFilter
     renderer_classes = [OrjsonRenderer, BrowsableAPIRenderer]
 

@@ -223,7 +223,19 @@ def test_pages_are_stable_and_complete(client):
     assert len(seen) == len(set(seen)) == 7
 
 
-@pytest.mark.parametrize("url", [URL, URL + "geojson/", "/api/v1/communes/"])
+def test_geojson_query_count_does_not_grow_with_places(client):
+    counts = []
+    for _round in range(2):
+        for _i in range(6):
+            StructureFactory()
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(URL + "geojson/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("url", [URL, "/api/v1/communes/"])
 def test_query_count_does_not_grow_with_page_size(client, django_assert_num_queries, url):
     for _i in range(12):
         StructureFactory()
