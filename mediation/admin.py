@@ -8,8 +8,8 @@ from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
 from mediation.duplicates import probable_duplicates
+from mediation.maps import map_config
 from mediation.models import ErrorReport, ServiceType, Stop, Structure, User
-from mediation.views import map_config
 
 admin.site.site_header = "Médiation numérique Centre-Val de Loire — administration"
 admin.site.site_title = "Administration"

@@ -3,14 +3,15 @@
 from django import forms
 from django.core import signing
 
-from mediation import choices
+from mediation import choices, needs
 from mediation.fields import SearchTextField
 from mediation.models import ErrorReport, ServiceType
 
 
 def short_choices(enum):
-    """URL-friendly values for a standard list: Service.DEMARCHES → "demarches"."""
-    return [(member.name.lower().replace("_", "-"), member.label) for member in enum]
+    """URL-friendly values for a standard list, labelled in plain French:
+    Service.DEMARCHES → ("demarches", "Aide pour les démarches en ligne…")."""
+    return [(member.name.lower().replace("_", "-"), needs.plain(member)) for member in enum]
 
 
 SERVICE_CHOICES = short_choices(choices.Service)
@@ -42,6 +43,13 @@ class SearchForm(forms.Form):
     # Filled by "Autour de moi" (browser geolocation).
     lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
     lon = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
+    besoin = forms.MultipleChoiceField(
+        label="De quoi avez-vous besoin ?",
+        help_text="Choisissez une ou plusieurs réponses, ou aucune.",
+        choices=[(need.slug, need.label) for need in needs.NEEDS],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     type = forms.ModelMultipleChoiceField(
         label="Type de lieu",
         queryset=ServiceType.objects.all(),
@@ -76,7 +84,17 @@ class SearchForm(forms.Form):
     saturday = forms.BooleanField(label="Ouvert le samedi", required=False)
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
-    FILTERS = ("type", "service", "public", "support", "free", "wheelchair", "open_now", "saturday")
+    FILTERS = (
+        "besoin",
+        "type",
+        "service",
+        "public",
+        "support",
+        "free",
+        "wheelchair",
+        "open_now",
+        "saturday",
+    )
 
     def clean(self):
         data = super().clean()

@@ -151,6 +151,32 @@ def new_uid():
     return uuid.uuid4().hex
 
 
+def nearest_first(queryset, lat, lon, radius_km=None):
+    """`queryset` (of a model with `latitude`/`longitude`) nearest first, with `distance_km`.
+
+    See `StructureQuerySet.near()`; stops use the same computation.
+    """
+    lat, lon = float(lat), float(lon)
+    queryset = queryset.filter(latitude__isnull=False, longitude__isnull=False)
+    if radius_km is not None:
+        south, north, west, east = bounding_box(lat, lon, float(radius_km))
+        queryset = queryset.filter(latitude__range=(south, north), longitude__range=(west, east))
+    cos0, slope = planar_coefficients(lat)
+    dy = F("latitude") - Value(lat)
+    dx = (F("longitude") - Value(lon)) * (Value(cos0) - Value(slope) * dy)
+    queryset = queryset.alias(
+        squared_degrees=ExpressionWrapper(dx * dx + dy * dy, output_field=models.FloatField())
+    ).annotate(
+        distance_km=ExpressionWrapper(
+            Value(KM_PER_DEGREE) * Sqrt(F("squared_degrees")),
+            output_field=models.FloatField(),
+        )
+    )
+    if radius_km is not None:
+        queryset = queryset.filter(squared_degrees__lte=(float(radius_km) / KM_PER_DEGREE) ** 2)
+    return queryset.order_by("squared_degrees", "pk")
+
+
 class StructureQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=choices.Status.PUBLISHED)
@@ -239,27 +265,7 @@ class StructureQuerySet(models.QuerySet):
         The API's fast path (`mediation/api/nearby.py`) writes the same
         computation in SQL by hand.
         """
-        lat, lon = float(lat), float(lon)
-        queryset = self.filter(latitude__isnull=False, longitude__isnull=False)
-        if radius_km is not None:
-            south, north, west, east = bounding_box(lat, lon, float(radius_km))
-            queryset = queryset.filter(
-                latitude__range=(south, north), longitude__range=(west, east)
-            )
-        cos0, slope = planar_coefficients(lat)
-        dy = F("latitude") - Value(lat)
-        dx = (F("longitude") - Value(lon)) * (Value(cos0) - Value(slope) * dy)
-        queryset = queryset.alias(
-            squared_degrees=ExpressionWrapper(dx * dx + dy * dy, output_field=models.FloatField())
-        ).annotate(
-            distance_km=ExpressionWrapper(
-                Value(KM_PER_DEGREE) * Sqrt(F("squared_degrees")),
-                output_field=models.FloatField(),
-            )
-        )
-        if radius_km is not None:
-            queryset = queryset.filter(squared_degrees__lte=(float(radius_km) / KM_PER_DEGREE) ** 2)
-        return queryset.order_by("squared_degrees", "pk")
+        return nearest_first(self, lat, lon, radius_km)
 
 
 class Structure(models.Model):
@@ -520,8 +526,21 @@ class Structure(models.Model):
         return slug
 
 
+class StopQuerySet(models.QuerySet):
+    def of_published(self):
+        return self.filter(structure__status=choices.Status.PUBLISHED)
+
+    def near(self, lat, lon, radius_km=None):
+        """Stops nearest first, annotated with `distance_km` (as `StructureQuerySet.near`)."""
+        return nearest_first(self, lat, lon, radius_km)
+
+
 class Stop(models.Model):
-    """A stop of an itinerant service: where and when the bus, the caravan… stops."""
+    """A stop of an itinerant service: where and when the bus, the caravan… stops.
+
+    A stop counts as a location of its structure: the search, the map markers
+    and the API find the structure where it stops.
+    """
 
     structure = models.ForeignKey(
         Structure, verbose_name="structure", on_delete=models.CASCADE, related_name="stops"
@@ -543,6 +562,7 @@ class Stop(models.Model):
     note = models.CharField("précisions", max_length=255, blank=True)
 
     history = HistoricalRecords()
+    objects = StopQuerySet.as_manager()
 
     class Meta:
         verbose_name = "étape itinérante"

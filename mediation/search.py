@@ -11,15 +11,22 @@ from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
 
-from mediation import choices, geocoding, opening_hours
+from mediation import choices, french, geocoding, needs, opening_hours
 from mediation.forms import standard_value
-from mediation.models import Structure
+from mediation.models import Stop, Structure, bounding_box, planar_distance
 from territories import suggestions
 from territories.models import normalize_search
 
 PAGE_SIZE = 20
 LABEL_WITH_CODE = re.compile(r"^(?P<name>.+?)\s*\((?P<code>\d{5})\)\s*$")
+# "Issoudun 36100", "Issoudun, 36100", "36100 Issoudun": a commune and its postal code.
+NAME_THEN_CODE = re.compile(r"^(?P<name>[^\d]+?)[\s,;-]+(?P<code>\d{5})\s*$")
+CODE_THEN_NAME = re.compile(r"^(?P<code>\d{5})[\s,;-]+(?P<name>[^\d]+?)\s*$")
 AUTO_ACCEPT_SCORE = 85  # a misspelt commune is taken when this close and clearly first
+POSITION_TEXT = "Ma position"  # what the field shows after "Autour de moi"
+NATIONAL_MAP_URL = "https://cartographie.societenumerique.gouv.fr/cartographie"
+REGION_NAME = "Centre-Val de Loire"
+OUTSIDE_KM = 10  # a position farther than this from every commune of the region is outside it
 
 
 @dataclass
@@ -32,12 +39,21 @@ class Origin:
     kind: str  # "position", "commune" or "address"
     precise: bool = True  # False: an address we could only place at its commune
     understood_from: str = ""  # the text typed, when it was read as another spelling
+    name: str = ""  # the commune's name alone, for the one-line summary
+
+    @property
+    def summary(self):
+        """ "près d’Issoudun": the search shrunk to one line once the place is known."""
+        if self.kind == "position":
+            return "près de votre position"
+        return french.pres_de(self.name or self.label)
 
     @property
     def heading(self):
+        """ "près d’Issoudun (36100)", "près de votre position"."""
         if self.kind == "position":
             return "près de votre position"
-        return f"près de {self.label}"
+        return french.pres_de(self.label)
 
 
 @dataclass
@@ -46,19 +62,31 @@ class Located:
     alternatives: list = field(default_factory=list)  # other communes that fit
     suggestions: list = field(default_factory=list)  # when nothing was found
     message: str = ""
+    outside: str = ""  # the place asked for, when it lies outside the region
+    empty: bool = False  # the search button pressed with nothing typed
+
+    @property
+    def national_map_url(self):
+        return NATIONAL_MAP_URL
 
 
 def locate(text, *, lat=None, lon=None):
     """Find the starting point of a search (see `Located`)."""
-    if lat is not None and lon is not None:
-        return Located(Origin(lat, lon, "votre position", "position"))
     text = (text or "").strip()
-    if not text:
+    if lat is not None and lon is not None and text in ("", POSITION_TEXT):
+        if not _in_region(lat, lon):
+            return _outside("votre position")
+        return Located(Origin(lat, lon, "votre position", "position"))
+    if not text or text == POSITION_TEXT:
         return Located()
 
     code = None
-    if match := LABEL_WITH_CODE.match(text):  # a suggestion picked: "Châteauroux (36000)"
-        text, code = match["name"], match["code"]
+    for pattern in (LABEL_WITH_CODE, NAME_THEN_CODE, CODE_THEN_NAME):
+        if match := pattern.match(text):  # "Châteauroux (36000)", "Issoudun 36100"…
+            text, code = match["name"].strip(" ,"), match["code"]
+            break
+    if code and not _region_postal_code(code):
+        return _outside(f"{text} ({code})")
     needle = normalize_search(text)
     digits = needle.replace(" ", "")
 
@@ -69,6 +97,12 @@ def locate(text, *, lat=None, lon=None):
     if code:
         with_code = [s for s in found if code in s.entry.postal_codes]
         found = with_code + [s for s in found if s not in with_code]
+        if with_code and not with_code[0].fuzzy:
+            chosen = with_code[0]
+            return Located(
+                _commune_origin(chosen.entry),
+                alternatives=[s.entry for s in with_code[1:6]],
+            )
     exact = [s for s in found if s.exact]
     if exact or (found and not found[0].fuzzy and not _looks_like_address(text)):
         chosen = (exact or found)[0]
@@ -76,10 +110,16 @@ def locate(text, *, lat=None, lon=None):
             _commune_origin(chosen.entry),
             alternatives=[s.entry for s in found if s is not chosen and not s.fuzzy][:5],
         )
-    if _looks_like_address(text) or not found:
+    # "Bourges centre", "Tours nord", "Orléans la Source": a commune, then a district.
+    if not _looks_like_address(text) and (origin := _leading_commune(text)):
+        return Located(origin)
+    if _looks_like_address(text) or not found or found[0].fuzzy:
         place = geocoding.locate(text)
         if place is not None:
-            return Located(_place_origin(place))
+            if place.citycode and not _region_department(place.citycode[:2]):
+                return _outside(text)
+            if _looks_like_address(text) or not found:
+                return Located(_place_origin(place))
     if found:
         best = found[0]
         second = found[1].score if len(found) > 1 else 0
@@ -89,14 +129,65 @@ def locate(text, *, lat=None, lon=None):
             return Located(origin, alternatives=[s.entry for s in found[1:4]])
         return Located(
             suggestions=[s.entry for s in found[:6]],
-            message=f"Nous n’avons pas trouvé « {text} ». Vouliez-vous dire :",
+            message=f"Nous n’avons pas trouvé « {text} » en {REGION_NAME}. Vouliez-vous dire :",
         )
     return Located(
         message=(
-            f"Nous n’avons pas trouvé « {text} ». Vérifiez l’orthographe, ou essayez le nom "
-            "de votre commune ou son code postal (par exemple : Châteauroux ou 36000)."
+            f"Nous n’avons pas trouvé « {text} » en {REGION_NAME}. Vérifiez l’orthographe, "
+            "ou essayez le nom de votre commune ou son code postal (par exemple : Châteauroux "
+            "ou 36000)."
         )
     )
+
+
+def _outside(label):
+    return Located(
+        message=(
+            f"{label[:1].upper()}{label[1:]} n’est pas en {REGION_NAME} : cet annuaire ne "
+            "connaît que les lieux de la région. La cartographie nationale des lieux "
+            "d’inclusion numérique couvre toute la France."
+        ),
+        outside=label,
+    )
+
+
+def _region_departments():
+    from territories.models import Department
+
+    return set(Department.objects.values_list("code", flat=True))
+
+
+def _region_department(code):
+    return code in _region_departments()
+
+
+def _region_postal_code(code):
+    # Postal codes start with the department's number (Corsica and overseas aside,
+    # none of which is in the region).
+    return code[:2] in _region_departments()
+
+
+def _in_region(lat, lon):
+    """True when a commune of the region lies within `OUTSIDE_KM` of the point."""
+    from territories.models import Commune
+
+    south, north, west, east = bounding_box(lat, lon, OUTSIDE_KM)
+    nearby = Commune.objects.filter(
+        latitude__range=(south, north), longitude__range=(west, east)
+    ).values_list("latitude", "longitude")
+    return any(planar_distance(lat, lon, la, lo) <= OUTSIDE_KM for la, lo in nearby)
+
+
+def _leading_commune(text):
+    """The commune named by the first words of `text`, the rest read as a district."""
+    words = text.replace(",", " ").split()
+    for size in range(len(words) - 1, 0, -1):
+        exact = [s for s in suggestions.suggest(" ".join(words[:size]), limit=3) if s.exact]
+        if exact:
+            origin = _commune_origin(exact[0].entry)
+            origin.understood_from = text
+            return origin
+    return None
 
 
 def _looks_like_address(text):
@@ -109,6 +200,8 @@ def _looks_like_address(text):
 
 
 def _by_postal_code(digits, text):
+    if len(digits) == 5 and not _region_postal_code(digits):
+        return _outside(f"le code postal {digits}")
     if len(digits) != 5:
         found = suggestions.suggest(digits, limit=6)
         return Located(
@@ -134,7 +227,7 @@ def _commune_origin(entry):
     from territories.models import Commune
 
     commune = Commune.objects.only("latitude", "longitude").get(pk=entry.code_insee)
-    return Origin(commune.latitude, commune.longitude, entry.label, "commune")
+    return Origin(commune.latitude, commune.longitude, entry.label, "commune", name=entry.name)
 
 
 def _place_origin(place):
@@ -153,6 +246,7 @@ def filtered(form):
     supports = [standard_value(choices.PriseEnCharge, short) for short in form.value("support", [])]
     queryset = (
         Structure.objects.published()
+        .offering(needs.services_for(form.value("besoin", [])))
         .of_kinds(form.value("type", []))
         .offering(services, every=True)
         .for_publics(publics)
@@ -166,7 +260,8 @@ def filtered(form):
 
 
 def _hours_filters(rows, form, now):
-    """Open now / on Saturday: evaluated in Python over the candidates' expressions."""
+    """Open now / on Saturday: evaluated in Python over the candidates' expressions
+    (the hours of the stop when a place is found at one of its stops)."""
     if form.value("open_now"):
         rows = [row for row in rows if opening_hours.is_open(row[-1], now)]
     if form.value("saturday"):
@@ -177,6 +272,9 @@ def _hours_filters(rows, form, now):
 # --- The search ---------------------------------------------------------------
 
 
+FAR_KM = 15  # beyond this, the list opens by saying that help is far
+
+
 @dataclass
 class SearchOutcome:
     form: object
@@ -184,6 +282,8 @@ class SearchOutcome:
     page: object = None  # a Paginator page of Structure objects (with `distance_km`)
     ids: list = field(default_factory=list)  # every matching structure, for the map
     searched: bool = False  # something was asked: show the results section
+    nearest_km: float | None = None  # distance to the nearest matching place
+    remote: list = field(default_factory=list)  # places that also help at a distance
 
     @property
     def origin(self):
@@ -193,28 +293,73 @@ class SearchOutcome:
     def count(self):
         return len(self.ids)
 
+    @property
+    def far(self):
+        """Help is far: the nearest matching place is more than `FAR_KM` away."""
+        return self.nearest_km is not None and self.nearest_km > FAR_KM
+
+    @property
+    def far_km(self):
+        return FAR_KM
+
+
+def _located_rows(queryset, origin):
+    """`{pk: (distance_km, hours, stop)}` of the structures in `queryset`, each at its
+    nearest location: its own address or one of its itinerant stops."""
+    rows = {
+        pk: (distance, hours, None)
+        for pk, distance, hours in queryset.near(origin.latitude, origin.longitude).values_list(
+            "pk", "distance_km", "opening_hours"
+        )
+    }
+    stops = Stop.objects.filter(structure__in=queryset.values("pk")).near(
+        origin.latitude, origin.longitude
+    )
+    for structure_id, stop_id, distance, hours in stops.values_list(
+        "structure_id", "pk", "distance_km", "opening_hours"
+    ):
+        if structure_id not in rows or distance < rows[structure_id][0]:
+            rows[structure_id] = (distance, hours, stop_id)
+    return rows
+
 
 def run(form, *, now=None):
     """The search described by a bound `SearchForm` (invalid values are ignored)."""
     form.is_valid()
     if form.errors.get("q"):  # too long to be a place: say so rather than search nothing
         return SearchOutcome(form, Located(message=form.errors["q"][0]), searched=True)
-    located = locate(form.value("q", ""), lat=form.value("lat"), lon=form.value("lon"))
-    searched = bool(form.value("q") or located.origin or form.active_filters())
+    typed = form.value("q", "")
+    located = locate(typed, lat=form.value("lat"), lon=form.value("lon"))
+    if form.is_bound and "q" in form.data and not typed and not located.origin:
+        located.empty = not form.active_filters()
+    searched = bool(typed or located.origin or form.active_filters() or located.empty)
     outcome = SearchOutcome(form, located, searched=searched)
-    if not searched or located.message:
+    if not searched or located.message or located.empty:
         return outcome
 
     queryset = filtered(form)
     origin = located.origin
     if origin:
-        queryset = queryset.near(origin.latitude, origin.longitude)
-        rows = list(queryset.values_list("pk", "distance_km", "opening_hours"))
+        located_rows = _located_rows(queryset, origin)
+        rows = sorted(
+            ((pk, distance, stop, hours) for pk, (distance, hours, stop) in located_rows.items()),
+            key=lambda row: (row[1], row[0]),
+        )
     else:
         queryset = queryset.order_by("city", "name", "pk")
-        rows = list(queryset.values_list("pk", "opening_hours"))
+        rows = [
+            (pk, None, None, hours) for pk, hours in queryset.values_list("pk", "opening_hours")
+        ]
     rows = _hours_filters(rows, form, now)
     outcome.ids = [row[0] for row in rows]
+    if origin and rows:
+        outcome.nearest_km = rows[0][1]
+        if outcome.far:
+            outcome.remote = list(
+                queryset.filter(support_modes__has=choices.ModaliteAccompagnement.DISTANCE)
+                .exclude(phone="")
+                .near(origin.latitude, origin.longitude)[:3]
+            )
 
     paginator = Paginator(rows, PAGE_SIZE)
     page = paginator.get_page(form.value("page", 1))
@@ -222,11 +367,19 @@ def run(form, *, now=None):
     structures = (
         Structure.objects.filter(pk__in=wanted).select_related("commune").prefetch_related("kinds")
     )
+    stops = Stop.objects.select_related("commune").in_bulk(
+        [row[2] for row in wanted.values() if row[2]]
+    )
     by_pk = {structure.pk: structure for structure in structures}
     items = []
     for pk, row in wanted.items():
         structure = by_pk[pk]
-        structure.distance_km = row[1] if origin else None
+        structure.distance_km = row[1]
+        structure.nearest_stop = stops.get(row[2])
+        if structure.nearest_stop:
+            structure.nearest_stop.when = opening_hours.describe(
+                structure.nearest_stop.opening_hours
+            )
         structure.opening_status = opening_hours.status(
             structure.opening_hours, now, note=structure.opening_hours_note
         )

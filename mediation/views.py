@@ -14,24 +14,11 @@ from django.views.generic import DetailView, ListView
 from mediation import opening_hours, search
 from mediation.client_ip import client_ip
 from mediation.forms import ErrorReportForm, SearchForm
+from mediation.maps import map_config
 from mediation.models import ServiceType, Stop, Structure
 from territories.models import BassinDeVie, Department
 
 REPORTS_PER_HOUR = 5
-
-
-def map_config():
-    """What every map needs, for `json_script`: tiles, attribution, default view."""
-    leaflet = settings.LEAFLET_CONFIG
-    return {
-        "tiles": settings.MAP_TILE_URL,
-        "attribution": settings.MAP_TILE_ATTRIBUTION,
-        "center": list(leaflet["DEFAULT_CENTER"]),
-        "zoom": leaflet["DEFAULT_ZOOM"],
-        "minZoom": leaflet["MIN_ZOOM"],
-        "maxZoom": leaflet["MAX_ZOOM"],
-        "outlines": reverse("territories:bassin_outlines"),
-    }
 
 
 def home(request):
@@ -51,6 +38,7 @@ def home(request):
         "filters_query": _query(request, drop=(*place_keys, "page")),
         "kinds": ServiceType.objects.all(),
         "structure_count": Structure.objects.published().count(),
+        "position_text": search.POSITION_TEXT,
         "map_config": map_config(),
         "map_state": {
             "markers": reverse("mediation:markers"),

@@ -7,6 +7,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 from django.views.generic import DetailView, ListView
 
+from mediation.maps import map_config
 from territories import suggestions
 from territories.models import BassinDeVie, Department
 
@@ -45,8 +46,6 @@ class BassinListView(ListView):
         by_department = {}
         for bassin in self.object_list:
             by_department.setdefault(bassin.department, []).append(bassin)
-        from mediation.views import map_config
-
         return super().get_context_data(
             by_department=list(by_department.items()),
             map_config=map_config(),
@@ -68,7 +67,6 @@ class BassinDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         from mediation.models import Structure
-        from mediation.views import map_config
 
         structures = (
             Structure.objects.published()
@@ -104,7 +102,6 @@ class DepartmentDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         from mediation.models import Structure
-        from mediation.views import map_config
 
         bassins = (
             self.object.bassins.defer("outline")

@@ -5,7 +5,6 @@ anything; none decides on its own. Every change goes through a POST form with
 its CSRF token.
 """
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from mediation import geocoding, opening_hours, permissions
 from mediation.choices import Status
+from mediation.maps import map_config
 from mediation.models import ErrorReport, Invitation, JoinRequest, Structure, User
 from mediation.space import actions
 from mediation.space.forms import (
@@ -142,12 +142,7 @@ def _edit_context(request, form, stops, structure, **extra):
         "structure": structure,
         "allowed": allowed,
         "hours_lines": [],
-        "map_config": {
-            "tiles": settings.MAP_TILE_URL,
-            "attribution": settings.MAP_TILE_ATTRIBUTION,
-            "center": settings.LEAFLET_CONFIG["DEFAULT_CENTER"],
-            "zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
-        },
+        "map_config": map_config(),
         **extra,
     }
 

@@ -1,7 +1,13 @@
 """Template filters of the public pages."""
 
+import functools
+
 import phonenumbers
 from django import template
+from django.conf import settings
+from django.utils.safestring import mark_safe
+
+from mediation import french, needs
 
 register = template.Library()
 
@@ -35,3 +41,72 @@ def web_label(url):
     """ "https://www.exemple.fr/page/" → "www.exemple.fr/page" for link text."""
     text = str(url).split("://", 1)[-1]
     return text.rstrip("/")
+
+
+@register.filter(name="de")
+def de_filter(name):
+    """ "Issoudun" → "d’Issoudun", "Le Blanc" → "du Blanc" (mediation/french.py)."""
+    return french.de(str(name))
+
+
+@register.filter(name="a")
+def a_filter(name):
+    """ "Le Blanc" → "au Blanc", "Issoudun" → "à Issoudun"."""
+    return french.a(str(name))
+
+
+@register.filter(name="dans")
+def dans_filter(department):
+    """ "Indre" → "dans l’Indre", "Cher" → "dans le Cher"."""
+    return french.dans(str(department))
+
+
+@register.filter
+def bassin_de_vie(name):
+    """ "Issoudun" → "bassin de vie d’Issoudun"."""
+    return french.bassin_de_vie(str(name))
+
+
+@register.filter
+def lowerfirst(text):
+    """ "Le 1er mardi du mois : 9 h – 12 h" → "le 1er mardi du mois : 9 h – 12 h"."""
+    text = str(text)
+    return text[:1].lower() + text[1:]
+
+
+ICONS_DIR = settings.BASE_DIR / "node_modules" / "lucide-static" / "icons"
+
+
+@functools.cache
+def _icon_svg(name):
+    try:
+        text = (ICONS_DIR / f"{name}.svg").read_text()
+    except OSError:
+        return ""  # a missing pictogram leaves its label alone, never an error
+    svg = text[text.index("<svg") :]
+    return svg.replace("<svg", '<svg aria-hidden="true" focusable="false"', 1)
+
+
+@register.simple_tag
+def icon(name):
+    """An inline pictogram of the Lucide set (installed by npm), hidden from screen readers."""
+    return mark_safe(_icon_svg(name))  # a file of the installed icon set
+
+
+@register.filter
+def plain(value):
+    """A standard value as a citizen reads it ("Seniors" → "Personnes âgées")."""
+    return needs.plain(value)
+
+
+@register.filter
+def plain_list(values):
+    """Standard values said plainly, joined by commas."""
+    return ", ".join(needs.plain(value) for value in values or ())
+
+
+@register.simple_tag
+def need_icon(slug):
+    """The pictogram of a need of the home page (mediation/needs.py)."""
+    need = needs.NEEDS_BY_SLUG.get(slug)
+    return icon(need.icon) if need else ""

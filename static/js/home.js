@@ -1,6 +1,10 @@
 // Home page: commune suggestions, "Autour de moi", live filters, and the map
 // kept in step with the list. Everything here enhances a page that already
-// works without JavaScript (GET form, server-rendered list).
+// works without JavaScript (GET form, server-rendered list). On a phone the map
+// (Leaflet, markers, outlines, tiles) is fetched only when the person opens it
+// or scrolls to it.
+import { baseMap, clusterGroup, escapeHTML, loadLeaflet, outlines, pin, readJSON } from "./map.js";
+
 const form = document.getElementById("search-form");
 const input = document.getElementById("id_q");
 // The position fields exist only once a position is known: clean URLs otherwise.
@@ -19,10 +23,6 @@ form.addEventListener("formdata", (event) => {
     if (!event.formData.get(name)) event.formData.delete(name);
   }
 });
-const readJSON = (id) => {
-  const node = document.getElementById(id);
-  return node ? JSON.parse(node.textContent) : null;
-};
 
 // --- Suggestions: an ARIA 1.2 combobox over the commune table ----------------
 function setupCombobox() {
@@ -126,11 +126,13 @@ function setupCombobox() {
 
 // --- "Autour de moi" -----------------------------------------------------------
 function setupGeolocation() {
-  if (!("geolocation" in navigator)) return;
   const row = document.getElementById("around-me-row");
+  if (!("geolocation" in navigator)) {
+    row.hidden = true;
+    return;
+  }
   const button = document.getElementById("around-me");
   const status = document.getElementById("geo-status");
-  row.hidden = false;
   button.addEventListener("click", () => {
     status.textContent = "Recherche de votre position…";
     button.disabled = true;
@@ -138,7 +140,7 @@ function setupGeolocation() {
       (position) => {
         latInput.value = position.coords.latitude.toFixed(5);
         lonInput.value = position.coords.longitude.toFixed(5);
-        input.value = "";
+        input.value = "Ma position";
         status.textContent = "Position trouvée : recherche des lieux les plus proches…";
         form.requestSubmit();
       },
@@ -156,68 +158,20 @@ function setupGeolocation() {
 }
 
 // --- The map -----------------------------------------------------------------
-const map = { leaflet: null, cluster: null, markers: new Map(), origin: null, rows: null };
-
-function pinIcon(name) {
-  return L.divIcon({
-    className: "pin",
-    html: `<span class="visually-hidden">${escapeHTML(name)}</span>`,
-    iconSize: [26, 26],
-  });
-}
-
-function escapeHTML(text) {
-  const span = document.createElement("span");
-  span.textContent = text;
-  return span.innerHTML;
-}
+const map = { leaflet: null, cluster: null, markers: new Map(), origin: null };
+const WIDE = "(min-width: 64rem)";
 
 function setupMap(config) {
-  const panel = document.getElementById("map-panel");
-  panel.hidden = false;
-  const leaflet = L.map("map", {
+  const leaflet = baseMap("map", config, {
     center: config.center,
     zoom: config.zoom,
-    minZoom: config.minZoom,
-    maxZoom: config.maxZoom,
-    zoomControl: false,
-  });
-  L.control
-    .zoom({ zoomInTitle: "Zoomer", zoomOutTitle: "Dézoomer" })
-    .addTo(leaflet);
-  leaflet.attributionControl.setPrefix(false);
-  const tiles = L.tileLayer(config.tiles, {
-    attribution: config.attribution,
-    maxZoom: config.maxZoom,
-  }).addTo(leaflet);
-  let failures = 0;
-  tiles.on("tileerror", () => {
-    failures += 1;
-    if (failures === 3) document.getElementById("map-note").hidden = false;
-  });
-  fetch(config.outlines)
-    .then((response) => (response.ok ? response.json() : null))
-    .then((outlines) => {
-      if (!outlines) return;
-      L.geoJSON(outlines, {
-        interactive: false,
-        style: { color: "#000091", weight: 1.5, opacity: 0.6, fillColor: "#000091", fillOpacity: 0.03 },
-      }).addTo(leaflet);
-    });
-  map.cluster = L.markerClusterGroup({
-    showCoverageOnHover: false,
-    maxClusterRadius: 45,
-    chunkedLoading: true,
-    iconCreateFunction: (cluster) => {
-      const count = cluster.getChildCount();
-      const [size, scale] = count < 10 ? [36, "s"] : count < 50 ? [44, "m"] : [52, "l"];
-      return L.divIcon({
-        className: `cluster cluster-${scale}`,
-        html: `${count}<span class="visually-hidden"> lieux : zoomer</span>`,
-        iconSize: [size, size],
-      });
+    scrollWheelZoom: true,
+    onTilesFail: () => {
+      document.getElementById("map-note").hidden = false;
     },
   });
+  outlines(leaflet, config.outlines);
+  map.cluster = clusterGroup();
   leaflet.addLayer(map.cluster);
   map.leaflet = leaflet;
   return leaflet;
@@ -232,11 +186,7 @@ async function loadMarkers(url) {
   for (const row of data.rows) {
     const id = row[at.id];
     const name = row[at.name];
-    const marker = L.marker([row[at.lat], row[at.lon]], {
-      icon: pinIcon(name),
-      title: name,
-      keyboard: true,
-    });
+    const marker = pin([row[at.lat], row[at.lon]], name);
     marker.structureId = id;
     const kinds = row[at.kinds].map((k) => data.kinds[k]).join(", ");
     marker.bindPopup(
@@ -272,7 +222,7 @@ function setActive(id, { from }) {
   }
   const item = document.querySelector(`.result[data-id="${id}"]`);
   item?.classList.add("is-active");
-  if (from === "map" && item && window.matchMedia("(min-width: 64rem)").matches) {
+  if (from === "map" && item && window.matchMedia(WIDE).matches) {
     item.scrollIntoView({ block: "nearest", behavior: "smooth" });
   }
 }
@@ -307,7 +257,8 @@ function showState(state) {
 }
 
 function wireList() {
-  for (const item of document.querySelectorAll(".result[data-id]")) {
+  for (const item of document.querySelectorAll(".result[data-id]:not([data-wired])")) {
+    item.dataset.wired = "";
     const id = Number(item.dataset.id);
     item.addEventListener("mouseenter", () => setActive(id, { from: "list" }));
     item.addEventListener("focusin", () => setActive(id, { from: "list" }));
@@ -332,6 +283,10 @@ function setupLiveFilters() {
       const fresh = page.getElementById("resultats");
       if (!fresh) return;
       results.innerHTML = fresh.innerHTML;
+      if (fresh.hasAttribute("aria-labelledby")) {
+        results.setAttribute("aria-labelledby", fresh.getAttribute("aria-labelledby"));
+      }
+      announceCount(page);
       document.querySelector(".results-layout")?.classList.toggle(
         "has-results",
         page.querySelector(".results-layout")?.classList.contains("has-results") ?? false,
@@ -353,6 +308,22 @@ function setupLiveFilters() {
   });
 }
 
+// On a phone the list is far below the filters: say the new count next to them,
+// and offer to jump to the list.
+function announceCount(page) {
+  const count = document.getElementById("filters-count");
+  const jump = document.getElementById("filters-jump");
+  if (!count) return;
+  const items = page.querySelectorAll(".result").length;
+  const total = page.getElementById("results-status")?.dataset.count;
+  const n = total === undefined ? items : Number(total);
+  count.textContent = n === 0 ? "Aucun lieu ne répond à ces critères." : `${n} lieu${n > 1 ? "x" : ""}`;
+  if (jump) {
+    jump.hidden = n === 0;
+    jump.textContent = n > 1 ? `Voir les ${n} lieux` : "Voir le lieu";
+  }
+}
+
 function updateBadge(page) {
   const summary = document.querySelector("#filters summary");
   const fresh = page.querySelector("#filters summary");
@@ -360,15 +331,55 @@ function updateBadge(page) {
 }
 
 // --- Start -------------------------------------------------------------------
+let mapStarted = false;
+async function startMap(config) {
+  if (mapStarted) return;
+  mapStarted = true;
+  const panel = document.getElementById("map-panel");
+  panel.classList.add("is-loading");
+  try {
+    await loadLeaflet(config, { cluster: true });
+  } catch {
+    panel.classList.remove("is-loading");
+    document.getElementById("map-note").hidden = false;
+    return;
+  }
+  panel.classList.remove("is-loading");
+  panel.classList.add("is-open");
+  document.getElementById("map-open")?.remove();
+  setupMap(config);
+  const state = readJSON("map-state");
+  await loadMarkers(state.markers);
+  showState(readJSON("map-state"));
+}
+
+// Wide screens: the map sits beside the list, load it at once. Narrow screens:
+// only on "Voir sur la carte" or when the map's place scrolls into view.
+function setupLazyMap(config) {
+  const panel = document.getElementById("map-panel");
+  if (!panel) return;
+  if (window.matchMedia(WIDE).matches) return startMap(config);
+  const opener = document.getElementById("map-open");
+  opener?.addEventListener("click", () => {
+    startMap(config).then(() => document.getElementById("map")?.focus());
+  });
+  for (const link of document.querySelectorAll("a[href='#map-panel']")) {
+    link.addEventListener("click", () => startMap(config));
+  }
+  if ("IntersectionObserver" in window) {
+    const watcher = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) {
+        watcher.disconnect();
+        startMap(config);
+      }
+    });
+    watcher.observe(panel);
+  }
+}
+
 setupCombobox();
 setupGeolocation();
 setupLiveFilters();
+wireList();
 const config = readJSON("map-config");
-if (config && window.L && L.markerClusterGroup) {
-  setupMap(config);
-  document.documentElement.classList.add("has-map");
-  const state = readJSON("map-state");
-  loadMarkers(state.markers).then(() => showState(readJSON("map-state")));
-} else {
-  wireList();
-}
+if (config) setupLazyMap(config);

@@ -4,13 +4,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import Client
 
 from mediation import search
 from mediation.forms import SearchForm
 from mediation.geocoding import Place
 from mediation.models import ServiceType, Structure
 from territories.suggestions import suggest
-from tests.factories import StructureFactory, commune
+from tests.factories import StopFactory, StructureFactory, commune
 
 pytestmark = pytest.mark.django_db
 
@@ -125,7 +126,74 @@ def test_ambiguous_misspelling_offers_suggestions():
 def test_postal_code_outside_the_region():
     located = search.locate("75001")
     assert located.origin is None
-    assert "Aucune commune de la région n’a le code postal 75001" in located.message
+    assert located.outside == "le code postal 75001"
+    assert "Le code postal 75001 n’est pas en Centre-Val de Loire" in located.message
+
+
+@pytest.mark.parametrize(
+    ("typed", "label"),
+    [
+        ("Issoudun 36100", "Issoudun (36100)"),
+        ("Issoudun, 36100", "Issoudun (36100)"),
+        ("36100 Issoudun", "Issoudun (36100)"),
+        ("Vierzon 18100", "Vierzon (18100)"),
+        ("Blois 41000", "Blois (41000)"),
+    ],
+)
+def test_a_commune_and_its_postal_code(typed, label):
+    located = search.locate(typed)
+    assert located.origin.label == label
+    assert located.origin.kind == "commune"
+    assert located.origin.precise
+
+
+@pytest.mark.parametrize(
+    ("typed", "commune"),
+    [
+        ("Bourges centre", "Bourges"),
+        ("Tours nord", "Tours"),
+        ("Orléans la Source", "Orléans"),
+    ],
+)
+def test_a_commune_and_a_district_lands_on_the_commune_and_says_so(typed, commune):
+    located = search.locate(typed)
+    assert located.origin.name == commune
+    assert located.origin.understood_from == typed
+
+
+def test_a_commune_outside_the_region_points_to_the_national_map(fake_geocoder):
+    fake_geocoder["Paris"] = Place(48.8589, 2.347, "Paris", "75056")
+    fake_geocoder["Limoges"] = Place(45.8315, 1.2578, "Limoges", "87085")
+    for typed in ("Paris", "Limoges"):
+        located = search.locate(typed)
+        assert located.origin is None and not located.suggestions, typed
+        assert located.outside == typed
+        assert f"{typed} n’est pas en Centre-Val de Loire" in located.message
+        assert located.national_map_url.startswith("https://cartographie.societenumerique.gouv.fr")
+
+
+def test_a_position_outside_the_region_says_so():
+    located = search.locate("", lat=48.8589, lon=2.347)  # Paris
+    assert located.origin is None
+    assert located.outside == "votre position"
+    issoudun = commune("36088")
+    assert search.locate("", lat=issoudun.latitude, lon=issoudun.longitude).origin.kind == (
+        "position"
+    )
+
+
+def test_after_around_me_the_field_says_my_position_and_a_new_place_wins():
+    issoudun = commune("36088")
+    position = search.locate("Ma position", lat=issoudun.latitude, lon=issoudun.longitude)
+    assert position.origin.kind == "position"
+    typed = search.locate("Bourges", lat=issoudun.latitude, lon=issoudun.longitude)
+    assert typed.origin.label == "Bourges (18000)"
+
+
+def test_an_empty_search_says_what_to_type():
+    outcome = search.run(SearchForm({"q": ""}))
+    assert outcome.located.empty and outcome.searched
+    assert search.run(SearchForm({})).located.empty is False
 
 
 def test_incomplete_postal_code():
@@ -281,3 +349,40 @@ def test_pages_of_twenty(places):
 )
 def test_distance_wording(km, text):
     assert search.format_distance(km) == text
+
+
+# --- Itinerant places, and help that is far -----------------------------------
+
+
+def test_an_itinerant_place_is_found_where_it_stops(places):
+    ardentes = commune("36005")
+    bus = StructureFactory(name="Bus numérique", itinerance=["Itinérant"])  # based in Châteauroux
+    StopFactory(
+        structure=bus,
+        commune=ardentes,
+        place="Place de l’église",
+        opening_hours="Tu[1] 14:00-17:00",
+    )
+    outcome = run(q="Ardentes")
+    first = outcome.page.object_list[0]
+    assert first.name == "Bus numérique"
+    assert first.distance_km < 1  # at its stop, not at its base 12 km away
+    assert first.nearest_stop.commune == ardentes
+    assert first.nearest_stop.when == ["Le 1er mardi du mois : 14 h – 17 h"]
+    # From Châteauroux, its base is the nearest of its locations.
+    assert run(q="Châteauroux").page.object_list[0].nearest_stop is None
+
+
+def test_a_place_known_only_by_its_stops_is_listed(places):
+    bus = StructureFactory(name="Sans adresse", latitude=None, longitude=None)
+    StopFactory(structure=bus, commune=commune("36005"))
+    assert "Sans adresse" in names(run(q="Ardentes"))
+
+
+def test_far_help_is_said_first(places):
+    outcome = run(q="Chartres")
+    assert outcome.far and outcome.nearest_km > 15
+    page = Client().get("/", {"q": "Chartres"}).content.decode()
+    assert "L’aide la plus proche est loin" in page
+    assert page.index("L’aide la plus proche est loin") < page.index('class="result"')
+    assert not run(q="Châteauroux").far

@@ -37,8 +37,10 @@ def test_home_is_the_search(client):
     assert response.status_code == 200
     assert 'role="search"' in page
     assert "Où êtes-vous ? (commune, code postal ou adresse)" in text(response)
-    assert 'id="around-me"' in page  # revealed by JavaScript only
-    assert re.search(r'<div class="around-me" id="around-me-row" hidden>', page)
+    # Shown only where scripts run (CSS `scripting`), laid out from the start: no late shift.
+    assert re.search(r'<div class="around-me js-only" id="around-me-row">', page)
+    assert "De quoi avez-vous besoin ?" in text(response)
+    assert "Imprimer ou scanner un document" in text(response)
     for label in ("Gratuit", "Accessible en fauteuil roulant", "Ouvert maintenant"):
         assert label in text(response)
 
