@@ -223,3 +223,24 @@ class VerificationReminder(models.Model):
 
     def __str__(self):
         return f"Rappel pour {self.structure} ({self.sent_at:%d/%m/%Y})"
+
+
+class CoordinatorDigest(models.Model):
+    """The monthly list of stale places sent to a coordinator by `remind_unverified`."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="destinataire",
+        on_delete=models.CASCADE,
+        related_name="coordinator_digests",
+    )
+    sent_at = models.DateTimeField("envoyée le", default=timezone.now)
+    places = models.PositiveIntegerField("lieux listés")
+
+    class Meta:
+        verbose_name = "liste mensuelle des fiches à vérifier"
+        verbose_name_plural = "listes mensuelles des fiches à vérifier"
+        ordering = ["-sent_at"]
+
+    def __str__(self):
+        return f"Liste pour {self.user} ({self.sent_at:%d/%m/%Y})"

@@ -198,6 +198,28 @@ class StructureQuerySet(models.QuerySet):
             doubtful |= Q(name__regex=pattern) & ~Q(pk__in=has_kind.values("structure_id"))
         return self.filter(doubtful)
 
+    def with_last_person_edit(self):
+        """Annotate `last_person_edit`: the date of the last change saved by a person.
+
+        Imports and scripts save without a user: they do not count.
+        """
+        history = self.model.history.model.objects.filter(
+            id=models.OuterRef("pk"), history_user__isnull=False
+        )
+        return self.annotate(
+            last_person_edit=models.Subquery(
+                history.order_by("-history_date").values("history_date")[:1]
+            )
+        )
+
+    def needing_verification(self, *, before):
+        """Neither verified nor changed by a person since `before` (nor created since)."""
+        return (
+            self.with_last_person_edit()
+            .filter(Q(verified_at__lt=before) | Q(verified_at__isnull=True, created_at__lt=before))
+            .filter(Q(last_person_edit__isnull=True) | Q(last_person_edit__lt=before))
+        )
+
     def in_department(self, department):
         return self.filter(commune__department=department)
 
@@ -614,6 +636,7 @@ class ErrorReport(models.Model):
 # Memberships, coordinations, invitations… live in their own module.
 from mediation.memberships import (  # noqa: E402
     Coordination,
+    CoordinatorDigest,
     Invitation,
     JoinRequest,
     Membership,
@@ -622,6 +645,7 @@ from mediation.memberships import (  # noqa: E402
 
 __all__ = [
     "Coordination",
+    "CoordinatorDigest",
     "ErrorReport",
     "Invitation",
     "JoinRequest",

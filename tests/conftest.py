@@ -46,3 +46,18 @@ def fake_geocoder(monkeypatch):
 
     monkeypatch.setattr(geocoding, "ban_lookup", lookup)
     return answers
+
+
+@pytest.fixture
+def client(client, django_capture_on_commit_callbacks):
+    """The test client, each request ending as in production: once its transaction
+    commits, its after-commit callbacks (the e-mails) run. Without this, a test's
+    own transaction never commits and no mail would ever leave."""
+    request = client.request
+
+    def request_then_commit(**kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return request(**kwargs)
+
+    client.request = request_then_commit
+    return client

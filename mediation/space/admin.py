@@ -3,7 +3,14 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from mediation.models import Coordination, Invitation, JoinRequest, Membership, VerificationReminder
+from mediation.models import (
+    Coordination,
+    CoordinatorDigest,
+    Invitation,
+    JoinRequest,
+    Membership,
+    VerificationReminder,
+)
 
 
 @admin.register(Membership)
@@ -52,3 +59,9 @@ class JoinRequestAdmin(admin.ModelAdmin):
 class VerificationReminderAdmin(admin.ModelAdmin):
     list_display = ["structure", "sent_at", "recipients"]
     search_fields = ["structure__name", "recipients"]
+
+
+@admin.register(CoordinatorDigest)
+class CoordinatorDigestAdmin(admin.ModelAdmin):
+    list_display = ["user", "sent_at", "places"]
+    search_fields = ["user__email"]
