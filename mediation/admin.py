@@ -229,8 +229,8 @@ class StopAdmin(PointMapMixin, SimpleHistoryAdmin):
 
 @admin.register(ErrorReport)
 class ErrorReportAdmin(admin.ModelAdmin):
-    list_display = ["structure", "created_at", "state", "email"]
+    list_display = ["structure", "created_at", "state", "handled_by", "email"]
     list_filter = ["state", "structure__commune__bassin"]
     search_fields = ["message", "structure__name", "email"]
     autocomplete_fields = ["structure"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["created_at", "handled_at", "handled_by"]

@@ -623,6 +623,14 @@ class ErrorReport(models.Model):
     state = models.CharField("état", max_length=10, choices=State.choices, default=State.NEW)
     created_at = models.DateTimeField("reçu le", auto_now_add=True)
     handled_at = models.DateTimeField("traité le", null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="traité par",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = "signalement d’erreur"

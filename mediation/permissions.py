@@ -3,7 +3,8 @@
 Three roles:
 
 - a **mediator** is a member of one or more structures (`Membership`): they see
-  and edit those structures, archive them, and read their history;
+  and edit those structures, archive them, read their history and handle the
+  error reports visitors send about them;
 - a **coordinator** of one or more bassins de vie (`Coordination`) moderates and
   edits every structure of those bassins: publishes, archives, restores an earlier
   version, invites mediators, decides join requests, proposals and error reports;
@@ -137,7 +138,8 @@ def can_decide_proposal(user, structure):
 
 
 def can_handle_report(user, report):
-    return can_moderate(user, report.structure)
+    """The place's mediators too: the report is about their listing."""
+    return can_edit(user, report.structure)
 
 
 # Querysets ----------------------------------------------------------------

@@ -16,6 +16,7 @@ from mediation.client_ip import client_ip
 from mediation.forms import ErrorReportForm, SearchForm
 from mediation.maps import map_config
 from mediation.models import ServiceType, Stop, Structure
+from mediation.space import actions
 from territories.models import BassinDeVie, Department
 
 REPORTS_PER_HOUR = 5
@@ -156,7 +157,7 @@ def report_error(request, slug):
                 report.structure = structure
                 if request.user.is_authenticated:
                     report.author = request.user
-                report.save()
+                actions.file_report(report=report, build_url=request.build_absolute_uri)
                 cache.set(key, sent + 1, 3600)
             # A bot is thanked the same way, and nothing is stored.
             messages.success(

@@ -162,10 +162,35 @@ def decide_proposal(*, structure, accept, user, message="", build_url):
 
 
 @transaction.atomic
+def file_report(*, report, build_url):
+    """Save a visitor's error report and tell the people who can fix the listing.
+
+    The place's mediators and its bassin's coordinators get an e-mail; the report
+    then waits in their "Mon espace" until one of them marks it handled.
+    """
+    report.save()
+    structure = report.structure
+    coordinators = set(emails.coordinators_of(structure))
+    context = {"report": report, "structure": structure}
+    emails.send(
+        "report",
+        to=coordinators,
+        context={**context, "url": build_url(reverse("space:moderation"))},
+    )
+    emails.send(
+        "report",
+        to=set(emails.mediators_of(structure)) - coordinators,
+        context={**context, "url": build_url(reverse("space:home"))},
+    )
+    return report
+
+
+@transaction.atomic
 def handle_report(*, report, state, user, message=""):
     report.state = state
     report.handled_at = timezone.now()
-    report.save(update_fields=["state", "handled_at"])
+    report.handled_by = user
+    report.save(update_fields=["state", "handled_at", "handled_by"])
     if message and report.email:
         emails.send(
             "report_answer",

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from mediation import geocoding, opening_hours, permissions
@@ -47,7 +48,19 @@ def _absolute(request):
     return request.build_absolute_uri
 
 
+def _next_url(request, default):
+    """The POSTed `next` if it stays on this site, else `default` (no open redirect)."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
 # Mon espace ---------------------------------------------------------------------
+
+REPORTS_ON_HOME = 20  # the rest waits on the moderation page
 
 
 @login_required
@@ -66,6 +79,9 @@ def home(request):
             "structure"
         ),
         "is_coordinator": permissions.is_coordinator(user),
+        "reports": ErrorReport.objects.filter(
+            structure__in=permissions.editable_structures(user), state=ErrorReport.State.NEW
+        ).select_related("structure")[:REPORTS_ON_HOME],
     }
     if context["is_coordinator"]:
         territory = permissions.moderated_structures(user).select_related("commune")
@@ -275,7 +291,7 @@ def structure_verify(request, pk):
     structure = _structure(request, pk, permissions.can_verify)
     actions.mark_verified(structure=structure, user=request.user)
     messages.success(request, "Merci ! La fiche est indiquée comme vérifiée aujourd’hui.")
-    return redirect(request.POST.get("next") or reverse("space:home"))
+    return redirect(_next_url(request, reverse("space:home")))
 
 
 @login_required
@@ -549,12 +565,19 @@ def handle_report(request, pk):
     report = get_object_or_404(ErrorReport.objects.select_related("structure__commune"), pk=pk)
     if not permissions.can_handle_report(request.user, report):
         raise PermissionDenied
+    back = _next_url(request, reverse("space:moderation"))
     state = request.POST.get("state")
     if state not in {ErrorReport.State.DONE, ErrorReport.State.REJECTED}:
         messages.error(request, "Choisissez « Corrigé » ou « Écarter ».")
-        return redirect("space:moderation")
+        return redirect(back)
+    if report.state != ErrorReport.State.NEW:
+        messages.info(request, "Ce signalement a déjà été traité.")
+        return redirect(back)
     actions.handle_report(
-        report=report, state=state, user=request.user, message=request.POST.get("message", "")
+        report=report,
+        state=state,
+        user=request.user,
+        message=request.POST.get("message", "")[:5000],
     )
     messages.success(request, "Le signalement est traité.")
-    return redirect("space:moderation")
+    return redirect(back)
