@@ -7,14 +7,13 @@ Schema ("Standard de données des lieux de médiation numérique", LaMednum /
 ANCT, Licence Ouverte 2.0); the tests validate what we write against it.
 """
 
-import csv
 import io
 import re
 
 import orjson
 from django.db.models import OuterRef, Subquery
 
-from mediation import choices
+from mediation import choices, csvfiles
 from mediation.fields import SEPARATOR
 from mediation.models import Structure
 
@@ -186,21 +185,25 @@ def standard_records(queryset=None):
     return (standard_record(s) for s in export_queryset(queryset).iterator(chunk_size=500))
 
 
-def _csv_cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value)
-    return str(value) if not hasattr(value, "isoformat") else value.isoformat()
+# Validated columns whose legitimate values may start with "+" or "-": written
+# exactly as the standard requires; every other text cell is made safe to open
+# in a spreadsheet (see `mediation.csvfiles`).
+CSV_EXACT_COLUMNS = {
+    "telephone": TELEPHONE_PATTERN,
+    "latitude": csvfiles.NUMBER,
+    "longitude": csvfiles.NUMBER,
+    "date_maj": csvfiles.DATE,
+}
 
 
 def standard_csv(records):
     """The standard's CSV: its 32 columns in order, UTF-8, "," between cells."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(STANDARD_FIELDS)
-    for record in records:
-        writer.writerow([_csv_cell(record[column]) for column in STANDARD_FIELDS])
+    writer = csvfiles.Writer(
+        buffer, STANDARD_FIELDS, exact=CSV_EXACT_COLUMNS, lineterminator="\r\n"
+    )
+    writer.writeheader()
+    writer.writerows(records)
     return buffer.getvalue()
 
 

@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import Count
 
-from mediation import choices, geocoding
+from mediation import choices, csvfiles, geocoding
 from mediation.exporters import IMPORT_CHANGE_REASON
 from mediation.importers import hub_lo, standard
 from mediation.importers.base import DemoWorkError, ImportFileError, RowError, note_line
@@ -85,11 +85,14 @@ class ImportReport:
         return f"{len(self.results)} lignes ({FORMAT_LABELS[self.format]}) : " + ", ".join(parts)
 
     def write_csv(self, path):
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["ligne", "identifiant", "nom", "résultat", "détails"])
-            for r in self.results:
-                writer.writerow([r.line, r.source_id, r.name, r.outcome, " ; ".join(r.messages)])
+        csvfiles.write_file(
+            path,
+            ["ligne", "identifiant", "nom", "résultat", "détails"],
+            (
+                [r.line, r.source_id, r.name, r.outcome, " ; ".join(r.messages)]
+                for r in self.results
+            ),
+        )
 
 
 # --- Reading and detection ----------------------------------------------------

@@ -1,9 +1,8 @@
 """List the published places that probably appear twice (see mediation/duplicates.py)."""
 
-import csv as csv_module
-
 from django.core.management.base import BaseCommand
 
+from mediation import csvfiles
 from mediation.duplicates import probable_duplicates
 
 
@@ -32,21 +31,20 @@ class Command(BaseCommand):
         )
 
     def write_csv(self, path, pairs):
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv_module.writer(handle)
-            writer.writerow(
-                ["id_1", "nom_1", "source_1", "id_2", "nom_2", "source_2", "commune", "raisons"]
-            )
-            for pair in pairs:
-                writer.writerow(
-                    [
-                        pair.first.uid,
-                        pair.first.name,
-                        pair.first.source,
-                        pair.second.uid,
-                        pair.second.name,
-                        pair.second.source,
-                        pair.first.commune.name,
-                        " ; ".join(pair.reasons),
-                    ]
-                )
+        csvfiles.write_file(
+            path,
+            ["id_1", "nom_1", "source_1", "id_2", "nom_2", "source_2", "commune", "raisons"],
+            (
+                [
+                    pair.first.uid,
+                    pair.first.name,
+                    pair.first.source,
+                    pair.second.uid,
+                    pair.second.name,
+                    pair.second.source,
+                    pair.first.commune.name,
+                    " ; ".join(pair.reasons),
+                ]
+                for pair in pairs
+            ),
+        )
