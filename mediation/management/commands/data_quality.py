@@ -1,11 +1,10 @@
 """`python manage.py data_quality [--csv FICHIER|-]`: the directory's quality, per bassin."""
 
-import csv
 import sys
 
 from django.core.management.base import BaseCommand
 
-from mediation import quality
+from mediation import csvfiles, quality
 from mediation.quality import Figures
 
 CSV_HEADER = [
@@ -78,8 +77,8 @@ class Command(BaseCommand):
             self.write_rows(report, handle)
 
     def write_rows(self, report, handle):
-        writer = csv.writer(handle)
-        writer.writerow(CSV_HEADER)
+        writer = csvfiles.Writer(handle, CSV_HEADER)
+        writer.writeheader()
         for figures in report.rows:
             row = [figures.territory, figures.places]
             for attribute, _label in Figures.COLUMNS:
