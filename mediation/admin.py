@@ -16,6 +16,18 @@ admin.site.site_title = "Administration"
 admin.site.index_title = "Tableau de bord"
 
 
+class HistoryAdmin(SimpleHistoryAdmin):
+    """django-simple-history's admin, whose history page shows no "None" as a reason."""
+
+    NO_REASON = "—"
+
+    def set_history_delta_changes(self, request, historical_records, *args, **kwargs):
+        super().set_history_delta_changes(request, historical_records, *args, **kwargs)
+        for record in historical_records:
+            if not record.history_change_reason:
+                record.history_change_reason = self.NO_REASON
+
+
 class PointMapMixin:
     """Shows a Leaflet map above the latitude/longitude inputs: click or drag to place."""
 
@@ -88,7 +100,7 @@ class DepartmentFilter(admin.SimpleListFilter):
 
 
 @admin.register(Structure)
-class StructureAdmin(PointMapMixin, SimpleHistoryAdmin):
+class StructureAdmin(PointMapMixin, HistoryAdmin):
     list_display = ["name", "city", "bassin_name", "kinds_list", "status", "is_demo", "updated_at"]
     list_filter = ["status", "kinds", BassinFilter, DepartmentFilter, "is_demo", "source"]
     search_fields = ["name", "city", "postal_code", "code_insee", "address", "pivot", "source_id"]
@@ -220,7 +232,7 @@ class StructureAdmin(PointMapMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Stop)
-class StopAdmin(PointMapMixin, SimpleHistoryAdmin):
+class StopAdmin(PointMapMixin, HistoryAdmin):
     list_display = ["place", "commune", "structure", "opening_hours"]
     search_fields = ["place", "address", "commune__name", "structure__name"]
     list_filter = ["commune__department", "commune__bassin"]

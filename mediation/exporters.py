@@ -12,6 +12,7 @@ import re
 
 import orjson
 from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 
 from mediation import choices, csvfiles
 from mediation.fields import SEPARATOR
@@ -143,7 +144,7 @@ def date_maj(structure):
     last_edit = getattr(structure, "last_edit", None)
     dates = [d for d in (structure.verified_at, last_edit) if d]
     if dates:
-        return max(dates).date()
+        return timezone.localdate(max(dates))  # the date in France, not in UTC
     return structure.date_maj
 
 

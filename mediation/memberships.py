@@ -222,7 +222,7 @@ class VerificationReminder(models.Model):
         get_latest_by = "sent_at"
 
     def __str__(self):
-        return f"Rappel pour {self.structure} ({self.sent_at:%d/%m/%Y})"
+        return f"Rappel pour {self.structure} ({timezone.localtime(self.sent_at):%d/%m/%Y})"
 
 
 class CoordinatorDigest(models.Model):
@@ -243,4 +243,4 @@ class CoordinatorDigest(models.Model):
         ordering = ["-sent_at"]
 
     def __str__(self):
-        return f"Liste pour {self.user} ({self.sent_at:%d/%m/%Y})"
+        return f"Liste pour {self.user} ({timezone.localtime(self.sent_at):%d/%m/%Y})"

@@ -504,7 +504,7 @@ class Structure(models.Model):
     def date_maj(self):
         """The standard's `date_maj`: last verification or change, whichever is later."""
         dates = [d for d in (self.updated_at, self.verified_at) if d]
-        return max(dates).date() if dates else None
+        return timezone.localdate(max(dates)) if dates else None
 
     def clean(self):
         super().clean()
@@ -638,7 +638,7 @@ class ErrorReport(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"Signalement sur {self.structure} ({self.created_at:%d/%m/%Y})"
+        return f"Signalement sur {self.structure} ({timezone.localtime(self.created_at):%d/%m/%Y})"
 
 
 # Memberships, coordinations, invitations… live in their own module.

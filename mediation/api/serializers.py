@@ -13,6 +13,7 @@ Nothing here reads a user account: only fields listed below are output.
 """
 
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -162,7 +163,7 @@ class _DateMajSource:
         self.last_edit = values["last_edit"]
         self.updated_at = values["updated_at"]
         dates = [d for d in (self.updated_at, self.verified_at) if d]
-        self.date_maj = max(dates).date() if dates else None
+        self.date_maj = timezone.localdate(max(dates)) if dates else None
 
 
 def _date_maj(values):

@@ -1,8 +1,8 @@
 """Admin of memberships, coordinations, invitations and join requests (regional administrators)."""
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from mediation.admin import HistoryAdmin
 from mediation.models import (
     Coordination,
     CoordinatorDigest,
@@ -14,7 +14,7 @@ from mediation.models import (
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(HistoryAdmin):
     list_display = ["user", "structure", "created_at"]
     search_fields = ["user__email", "user__last_name", "structure__name"]
     list_filter = ["structure__commune__bassin"]
@@ -22,7 +22,7 @@ class MembershipAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Coordination)
-class CoordinationAdmin(SimpleHistoryAdmin):
+class CoordinationAdmin(HistoryAdmin):
     list_display = ["user", "bassin", "created_at"]
     search_fields = ["user__email", "user__last_name", "bassin__name"]
     list_filter = ["bassin"]

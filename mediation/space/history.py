@@ -259,7 +259,8 @@ def restore(*, structure, history_id, user):
             continue
         setattr(structure, model_field.attname, getattr(record, model_field.attname))
     structure._history_user = user
-    structure._change_reason = f"Restauration de la version du {record.history_date:%d/%m/%Y %H:%M}"
+    moment = timezone.localtime(record.history_date)  # as the history page shows it
+    structure._change_reason = f"Restauration de la version du {moment:%d/%m/%Y %H:%M}"
     structure.save()
     structure.kinds.set([row.servicetype_id for row in record.kinds.all()])
 

@@ -3,6 +3,7 @@
 import sys
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from mediation import csvfiles, quality
 from mediation.quality import Figures
@@ -45,7 +46,7 @@ class Command(BaseCommand):
                 self.stdout.write(self.style.SUCCESS(f"Chiffres écrits dans {csv}."))
             return
         self.stdout.write(
-            f"Qualité des données publiées, le {report.measured_at:%d/%m/%Y} "
+            f"Qualité des données publiées, le {timezone.localtime(report.measured_at):%d/%m/%Y} "
             "(parts en % des lieux publiés)\n"
         )
         for figures in report.rows:
