@@ -1,5 +1,6 @@
 """Public pages of the directory: search, structure, kinds, reports, site pages."""
 
+import segno
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
@@ -7,7 +8,9 @@ from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 from django.views.generic import DetailView, ListView
 
@@ -85,7 +88,11 @@ class StructureDetailView(DetailView):
         if structure.latitude is not None:
             map_points.append([structure.latitude, structure.longitude, structure.name])
         map_points += [[s.latitude, s.longitude, f"{s.place} – {s.commune.name}"] for s in stops]
+        page_url = self.request.build_absolute_uri(structure.get_absolute_url())
         return super().get_context_data(
+            page_url=page_url,
+            page_qr=print_qr(page_url),
+            printed_on=timezone.localdate(),
             hours_lines=opening_hours.describe(structure.opening_hours),
             opening_status=opening_hours.status(
                 structure.opening_hours, note=structure.opening_hours_note
@@ -96,6 +103,12 @@ class StructureDetailView(DetailView):
             directions=directions(structure) if structure.latitude is not None else None,
             **kwargs,
         )
+
+
+def print_qr(url):
+    """The page's address as a QR code (inline SVG), printed at the foot of the sheet."""
+    code = segno.make(url, error="m")
+    return mark_safe(code.svg_inline(scale=2, border=2, dark="#000"))
 
 
 def directions(structure):

@@ -3,10 +3,12 @@
 // latitude/longitude; "Trouver l’adresse sur la carte", where the page has it,
 // asks the site's geocoder (BAN, or the commune's point offline). Without
 // JavaScript the same button submits the form and the server fills the point.
+import { baseMap, loadLeaflet, readJSON } from "./map.js";
+
 const picker = document.querySelector(".point-picker");
 const latInput = document.getElementById("id_latitude");
 const lonInput = document.getElementById("id_longitude");
-const config = JSON.parse(document.getElementById("map-config")?.textContent || "null");
+const config = readJSON("map-config");
 
 function readPoint() {
   const lat = Number.parseFloat((latInput?.value || "").replace(",", "."));
@@ -14,13 +16,13 @@ function readPoint() {
   return Number.isFinite(lat) && Number.isFinite(lon) ? [lat, lon] : null;
 }
 
-if (picker && latInput && lonInput && config && window.L) {
+if (picker && latInput && lonInput && config) {
+  await loadLeaflet(config);
   const mapElement = document.getElementById("point-map");
   const status = document.getElementById("geocode-status");
   const button = document.getElementById("geocode-button");
   mapElement.hidden = false;
-  const map = L.map(mapElement, { scrollWheelZoom: false }).setView(config.center, config.zoom);
-  L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
+  const map = baseMap(mapElement, config).setView(config.center, config.zoom);
   let marker = null;
 
   const write = (latlng) => {

@@ -1,8 +1,5 @@
 // Structure page: a small map of the place (and of its stops), and a print button.
-const readJSON = (id) => {
-  const node = document.getElementById(id);
-  return node ? JSON.parse(node.textContent) : null;
-};
+import { baseMap, loadLeaflet, pin, readJSON } from "./map.js";
 
 const printButton = document.getElementById("print-button");
 if (printButton) {
@@ -10,24 +7,39 @@ if (printButton) {
   printButton.addEventListener("click", () => window.print());
 }
 
-const config = readJSON("map-config");
-const points = readJSON("map-points");
-if (config && points?.length && window.L) {
+async function showMap(config, points) {
+  await loadLeaflet(config);
   document.getElementById("map-panel").hidden = false;
-  const map = L.map("map", { zoomControl: false, scrollWheelZoom: false });
-  L.control.zoom({ zoomInTitle: "Zoomer", zoomOutTitle: "Dézoomer" }).addTo(map);
-  map.attributionControl.setPrefix(false);
-  L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: config.maxZoom }).addTo(map);
+  const map = baseMap("map", config);
   const markers = points.map(([lat, lon, label], index) =>
-    L.marker([lat, lon], {
-      icon: L.divIcon({ className: index === 0 ? "pin pin-main" : "pin", iconSize: [26, 26] }),
-      title: label,
-      alt: label,
-    }).addTo(map),
+    pin([lat, lon], label, { main: index === 0 }).addTo(map),
   );
   if (markers.length === 1) {
     map.setView(markers[0].getLatLng(), 15);
   } else {
     map.fitBounds(L.latLngBounds(markers.map((m) => m.getLatLng())).pad(0.15));
+  }
+}
+
+const config = readJSON("map-config");
+const points = readJSON("map-points");
+if (config && points?.length) {
+  // On a phone the map is below the essentials: fetch it when it comes near the screen.
+  const panel = document.getElementById("map-panel");
+  const wide = window.matchMedia("(min-width: 48rem)").matches;
+  if (wide || !("IntersectionObserver" in window)) {
+    showMap(config, points);
+  } else {
+    panel.hidden = false;
+    const watcher = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((entry) => entry.isIntersecting)) {
+          watcher.disconnect();
+          showMap(config, points);
+        }
+      },
+      { rootMargin: "200px" },
+    );
+    watcher.observe(panel);
   }
 }

@@ -114,6 +114,7 @@ def test_open_a_place_and_read_its_hours(page, places):
     expect(
         page.get_by_role("link", name=re.compile("Appeler le 02 54 00 00 00"))
     ).to_have_attribute("href", "tel:+33-2-54-00-00-00")
+    page.locator("#map-panel").scroll_into_view_if_needed()  # a phone loads the map then
     expect(page.locator("#map .pin")).to_have_count(1)
 
 

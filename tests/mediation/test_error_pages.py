@@ -13,6 +13,8 @@ def test_unknown_page_is_a_french_404_with_a_way_back(client):
     assert '<html lang="fr">' in page
     assert "Cette page n’existe pas" in page
     assert 'href="/"' in page
+    # A search box right there: the person goes on without going back.
+    assert '<form method="get" action="/"' in page and 'name="q"' in page
 
 
 def test_expired_form_is_explained_in_french():

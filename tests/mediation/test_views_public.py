@@ -137,8 +137,15 @@ def test_structure_page_shows_everything_a_visitor_needs(client):
     assert 'href="https://www.exemple.fr/"' in page
     assert "Du lundi au vendredi : 9 h – 12 h et 14 h – 17 h" in body
     assert re.search(r"(Ouvert maintenant|Fermé)", body)
-    for fact in ("Aide aux démarches administratives", "Seniors", "Gratuit", "Surdité"):
+    # The standard's wording stays for partners; a citizen reads plain French.
+    for fact in (
+        "Aide pour les démarches en ligne",
+        "Personnes âgées",
+        "Gratuit",
+        "Personnes sourdes ou malentendantes",
+    ):
         assert fact in body
+    assert "Seniors" not in body and "Surdité" not in body
     assert "Accessible en fauteuil roulant" in body
     assert "Formé à « Mon Espace Santé »" in body
     assert "openstreetmap.org/directions" in page
@@ -158,6 +165,18 @@ def test_itinerant_stops_with_places_and_days(client):
 def test_unpublished_structure_is_not_found(client):
     structure = StructureFactory(status="draft")
     assert client.get(structure.get_absolute_url()).status_code == 404
+
+
+def test_printed_page_carries_its_address_a_qr_code_and_the_date(client):
+    structure = StructureFactory(opening_hours="Mo-Fr 09:00-12:00")
+    page = client.get(structure.get_absolute_url()).content.decode()
+    url = f"http://testserver{structure.get_absolute_url()}"
+    foot = page[page.index('class="print-only print-foot"') :]
+    assert url in foot
+    assert '<svg width="' in foot and 'class="segno"' in foot
+    assert "Fiche imprimée le" in foot
+    # "Ouvert maintenant" / "Fermé" would be wrong on paper.
+    assert re.search(r'class="status status-big no-print', page)
 
 
 def test_print_stylesheet_exists(client):
