@@ -10,6 +10,8 @@ from django.core import exceptions
 from django.db import models
 from django.db.models import Lookup
 
+from mediation import validators
+
 SEPARATOR = "|"
 
 
@@ -17,6 +19,7 @@ class MultiValueField(models.TextField):
     """A list of strings; with `choices`, a list of values taken from them."""
 
     description = "Liste de valeurs"
+    default_validators = [validators.validate_single_line]
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("blank", True)
@@ -38,6 +41,16 @@ class MultiValueField(models.TextField):
         if not values:
             return ""
         return SEPARATOR + SEPARATOR.join(values) + SEPARATOR
+
+    def normalize_item(self, value):
+        return str(value).strip()
+
+    def normalize(self, value):
+        """The list as stored: each item in its normal form."""
+        return [item for item in map(self.normalize_item, self.to_python(value)) if item]
+
+    def clean(self, value, model_instance):
+        return super().clean(self.normalize(value), model_instance)
 
     def value_to_string(self, obj):
         return self.get_prep_value(self.value_from_object(obj))
@@ -77,6 +90,68 @@ class MultiValueField(models.TextField):
         return super().formfield(
             **{"form_class": ListTextField, "widget": forms.Textarea(attrs={"rows": 2}), **kwargs}
         )
+
+
+class WebAddressListField(MultiValueField):
+    """Web addresses, http:// or https:// only ("www.x.fr" is taken as https://)."""
+
+    default_validators = [*MultiValueField.default_validators, validators.validate_web_addresses]
+
+    def normalize_item(self, value):
+        return validators.normalize_web_address(value)
+
+
+class EmailListField(MultiValueField):
+    default_validators = [*MultiValueField.default_validators, validators.validate_email_addresses]
+
+
+class PhoneField(models.CharField):
+    """A French phone number, stored as "+33254123457", typed and shown "02 54 12 34 57"."""
+
+    default_validators = [validators.validate_phone]
+
+    def normalize(self, value):
+        return validators.normalize_phone(value)
+
+    def clean(self, value, model_instance):
+        return super().clean(self.normalize(value), model_instance)
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": PhoneFormField, **kwargs})
+
+
+class WebAddressField(models.URLField):
+    """One web address, http:// or https:// only ("www.x.fr" is taken as https://)."""
+
+    default_validators = [validators.validate_web_address]
+
+    def normalize(self, value):
+        return validators.normalize_web_address(value)
+
+    def clean(self, value, model_instance):
+        return super().clean(self.normalize(value), model_instance)
+
+    def formfield(self, **kwargs):
+        return models.CharField.formfield(
+            self, **{"form_class": WebAddressFormField, "widget": forms.URLInput, **kwargs}
+        )
+
+
+class PhoneFormField(forms.CharField):
+    """Shows the national format; the model field's validator decides (same message everywhere)."""
+
+    def prepare_value(self, value):
+        return validators.display_phone(value)
+
+    def to_python(self, value):
+        return validators.normalize_phone(super().to_python(value))
+
+
+class WebAddressFormField(forms.CharField):
+    """No check of its own: the model field's validator decides (same message everywhere)."""
+
+    def to_python(self, value):
+        return validators.normalize_web_address(super().to_python(value))
 
 
 class ListTextField(forms.CharField):

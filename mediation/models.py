@@ -12,11 +12,7 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
-from django.core.validators import (
-    MaxValueValidator,
-    MinValueValidator,
-    RegexValidator,
-)
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import ExpressionWrapper, F, Q, Value
 from django.db.models.functions import Sqrt
@@ -26,8 +22,20 @@ from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
 from mediation import choices, kind_check
-from mediation.fields import MultiValueField
+from mediation.fields import (
+    EmailListField,
+    MultiValueField,
+    PhoneField,
+    WebAddressField,
+    WebAddressListField,
+)
 from mediation.opening_hours import validate_opening_hours
+from mediation.validators import (
+    validate_latitude,
+    validate_longitude,
+    validate_single_line,
+    validate_text,
+)
 
 validate_postal_code = RegexValidator(
     r"^\d{5}$", "Le code postal doit comporter exactement 5 chiffres (exemple : 36000)."
@@ -41,14 +49,6 @@ validate_pivot = RegexValidator(
     "Le SIRET (14 chiffres), le SIREN (9 chiffres) ou le numéro RNA doit comporter "
     "de 9 à 14 lettres ou chiffres.",
 )
-validate_latitude = [
-    MinValueValidator(-90, "La latitude doit être comprise entre -90 et 90."),
-    MaxValueValidator(90, "La latitude doit être comprise entre -90 et 90."),
-]
-validate_longitude = [
-    MinValueValidator(-180, "La longitude doit être comprise entre -180 et 180."),
-    MaxValueValidator(180, "La longitude doit être comprise entre -180 et 180."),
-]
 
 
 class EmailUserManager(UserManager):
@@ -145,6 +145,76 @@ def bounding_box(lat, lon, radius_km):
     dlat = math.degrees(radius_km / EARTH_RADIUS_KM)
     dlon = dlat / max(math.cos(math.radians(lat + math.copysign(dlat, lat))), 0.01)
     return lat - dlat, lat + dlat, lon - dlon, lon + dlon
+
+
+NO_KIND_MESSAGE = "Choisissez au moins un type de lieu."
+
+
+def text_validators(max_length):
+    return [validate_text, MaxLengthValidator(max_length)]
+
+
+class ValidatedModel(models.Model):
+    """A model whose rules hold on every path: forms, API, admin, imports, scripts.
+
+    `full_clean()` normalises each value (phones to +33…, bare host names to
+    https://) and checks every field, one-line text fields included (no CR,
+    LF or other control character). `save()` normalises and runs the same
+    field checks (the ones that need no query), so a script or an import that
+    skips `full_clean()` cannot store what a form would refuse.
+    """
+
+    # CharFields that may hold line breaks (shown as a paragraph, never in a header).
+    multiline_fields = ()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        # What is filled in must be valid; whether a field may stay empty is
+        # for full_clean() (forms, API, imports) to say.
+        empty = {
+            f.name
+            for f in self._meta.concrete_fields
+            if f.is_relation
+            or (update_fields is not None and f.name not in update_fields)
+            or getattr(self, f.attname) in f.empty_values
+        }
+        self.clean_fields(exclude=empty)
+        super().save(*args, **kwargs)
+
+    def normalize(self):
+        for model_field in self._meta.concrete_fields:
+            if hasattr(model_field, "normalize"):
+                value = getattr(self, model_field.attname)
+                if value not in (None, "", []):
+                    setattr(self, model_field.attname, model_field.normalize(value))
+
+    def clean_fields(self, exclude=None):
+        exclude = set(exclude or ())
+        self.normalize()
+        errors = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        for model_field in self._meta.concrete_fields:
+            if model_field.name in exclude or model_field.name in errors:
+                continue
+            # Every CharField is a one-line value (names end up in mail headers and CSV).
+            if isinstance(model_field, models.CharField):
+                validate = (
+                    validate_text
+                    if model_field.name in self.multiline_fields
+                    else validate_single_line
+                )
+                try:
+                    validate(getattr(self, model_field.attname) or "")
+                except ValidationError as error:
+                    errors[model_field.name] = error.messages
+        if errors:
+            raise ValidationError(errors)
 
 
 def new_uid():
@@ -290,10 +360,11 @@ class StructureQuerySet(models.QuerySet):
         return nearest_first(self, lat, lon, radius_km)
 
 
-class Structure(models.Model):
+class Structure(ValidatedModel):
     """A place of digital mediation (the standard's "lieu")."""
 
     Status = choices.Status
+    multiline_fields = ("summary",)
 
     # Identity — standard: id, pivot, nom, structure_parente, typologie
     uid = models.CharField(
@@ -342,16 +413,21 @@ class Structure(models.Model):
     longitude = models.FloatField(null=True, blank=True, validators=validate_longitude)
 
     # Contact — standard: telephone, courriels, site_web, prise_rdv
-    phone = models.CharField(
-        "téléphone", max_length=20, blank=True, help_text="Format international : +33…"
+    phone = PhoneField(
+        "téléphone",
+        max_length=20,
+        blank=True,
+        help_text="Enregistré au format international (+33…), affiché « 02 54 12 34 57 ».",
     )
-    emails = MultiValueField("courriels")
-    websites = MultiValueField("sites web")
-    appointment_url = models.URLField("prise de rendez-vous en ligne", blank=True)
+    emails = EmailListField("courriels")
+    websites = WebAddressListField("sites web")
+    appointment_url = WebAddressField("prise de rendez-vous en ligne", blank=True)
 
     # Presentation — standard: presentation_resume, presentation_detail
     summary = models.CharField("présentation courte", max_length=280, blank=True)
-    description = models.TextField("présentation détaillée", blank=True)
+    description = models.TextField(
+        "présentation détaillée", blank=True, validators=text_validators(10_000)
+    )
 
     # Hours — standard: horaires
     opening_hours = models.CharField(
@@ -364,6 +440,7 @@ class Structure(models.Model):
     opening_hours_note = models.TextField(
         "précisions sur les horaires",
         blank=True,
+        validators=text_validators(2000),
         help_text="Texte libre : vacances, horaires non convertibles…",
     )
 
@@ -392,10 +469,14 @@ class Structure(models.Model):
     wheelchair_accessible = models.BooleanField(
         "accessible en fauteuil roulant", null=True, blank=True
     )
-    accessibility_note = models.TextField("précisions sur l’accessibilité", blank=True)
-    acceslibre_url = models.URLField("fiche Accès libre", blank=True)
+    accessibility_note = models.TextField(
+        "précisions sur l’accessibilité", blank=True, validators=text_validators(2000)
+    )
+    acceslibre_url = WebAddressField("fiche Accès libre", blank=True)
     equipment = MultiValueField("équipements à disposition", choices=choices.Equipement.choices)
-    equipment_note = models.TextField("précisions sur les équipements", blank=True)
+    equipment_note = models.TextField(
+        "précisions sur les équipements", blank=True, validators=text_validators(2000)
+    )
 
     # Publication and provenance — standard: source, date_maj
     status = models.CharField(
@@ -460,29 +541,7 @@ class Structure(models.Model):
     def __str__(self):
         return self.name
 
-    FIELDS_VALIDATED_ON_SAVE = (
-        "opening_hours",
-        "postal_code",
-        "code_insee",
-        "latitude",
-        "longitude",
-    )
-
     def save(self, *args, **kwargs):
-        # Imports and scripts bypass forms: the few rules that keep the data
-        # exportable are checked on every save, not only in forms.
-        errors = {}
-        for name in self.FIELDS_VALIDATED_ON_SAVE:
-            field = self._meta.get_field(name)
-            value = getattr(self, name)
-            if value in field.empty_values:
-                continue
-            try:
-                field.run_validators(value)
-            except ValidationError as error:
-                errors[name] = error.messages
-        if errors:
-            raise ValidationError(errors)
         if self.commune_id is None and (self.code_insee or self.postal_code):
             self.resolve_commune()
         if not self.slug:
@@ -557,7 +616,7 @@ class StopQuerySet(models.QuerySet):
         return nearest_first(self, lat, lon, radius_km)
 
 
-class Stop(models.Model):
+class Stop(ValidatedModel):
     """A stop of an itinerant service: where and when the bus, the caravan… stops.
 
     A stop counts as a location of its structure: the search, the map markers
@@ -593,10 +652,6 @@ class Stop(models.Model):
 
     def __str__(self):
         return f"{self.place} – {self.commune.name}"
-
-    def save(self, *args, **kwargs):
-        validate_opening_hours(self.opening_hours)
-        super().save(*args, **kwargs)
 
 
 class ErrorReport(models.Model):

@@ -15,6 +15,7 @@ Pages, the write API and the admin ask these functions; none decides on its own.
 """
 
 from django.db.models import Q
+from rest_framework import exceptions as drf_exceptions
 from rest_framework import permissions as drf_permissions
 
 from mediation.choices import Status
@@ -179,18 +180,34 @@ def moderated_structures(user):
 
 
 class StructurePermission(drf_permissions.BasePermission):
-    """The API's doorman: reads are free for published data; writes follow the rules above."""
+    """The API's doorman: reads are free for published data; writes follow the rules above.
 
-    message = "Vous n’avez pas le droit de modifier cette structure."
+    A place the user may not even see is answered 404 (its existence is not
+    disclosed); a status change (`statut`) follows `can_set_status`.
+    """
+
+    message = "Vous ne pouvez pas modifier ce lieu."
 
     def has_permission(self, request, view):
         if request.method in drf_permissions.SAFE_METHODS:
             return True
+        if not hasattr(view, request.method.lower()):
+            return True  # the view answers 405 Method Not Allowed
         return _active(request.user)
 
     def has_object_permission(self, request, view, obj):
+        user = request.user
+        if not can_view(user, obj):
+            raise drf_exceptions.NotFound()
         if request.method in drf_permissions.SAFE_METHODS:
-            return can_view(request.user, obj)
+            return True
         if request.method == "DELETE":
-            return can_delete(request.user, obj)
-        return can_edit(request.user, obj)
+            return can_delete(user, obj)
+        if not can_edit(user, obj):
+            return False
+        wanted = request.data.get("statut") if isinstance(request.data, dict) else None
+        if wanted in Status.values and not can_set_status(user, obj, wanted):
+            raise drf_exceptions.PermissionDenied(
+                "Seul un coordinateur du bassin de vie peut publier ce lieu."
+            )
+        return True

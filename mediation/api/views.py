@@ -24,7 +24,7 @@ from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mediation import choices, exporters
+from mediation import choices, exporters, permissions
 from mediation.api import nearby
 from mediation.api.filters import CommuneFilter, StrictFilterBackend, StructureFilter
 from mediation.api.renderers import (
@@ -43,7 +43,7 @@ from mediation.api.serializers import (
     structure_rows,
     structure_values,
 )
-from mediation.api.write import StructureWriteMixin  # PATCH, for the mediators
+from mediation.api.write import StructureWriteMixin, etag  # PATCH, for the mediators
 from mediation.models import ServiceType, Stop, Structure
 from mediation.versioning import structures_version
 from territories.models import BassinDeVie, Commune
@@ -199,6 +199,7 @@ class StructureViewSet(
     lookup_url_kwarg = "id"
     lookup_value_regex = r"[^/]+"
     filter_backends = [StrictFilterBackend]
+    permission_classes = [permissions.StructurePermission]
     filterset_class = StructureFilter
     renderer_classes = [OrjsonRenderer, BrowsableAPIRenderer]
     queryset = Structure.objects.none()
@@ -261,10 +262,13 @@ class StructureViewSet(
         return self.get_paginated_response(structure_rows(rows, request, kinds))
 
     def retrieve(self, request, *args, **kwargs):
-        def build():
-            return Response(self.get_serializer(self.get_object()).data)
-
-        return self.handle_conditional(request, build)
+        # The ETag is the place's own version, the one PATCH accepts in If-Match.
+        structure = self.get_object()
+        format_ = getattr(request.accepted_renderer, "format", "")
+        self._validators = (etag(structure, "" if format_ == "json" else format_), None)
+        return self.handle_conditional(
+            request, lambda: Response(self.get_serializer(structure).data)
+        )
 
     @extend_schema(
         summary="Les lieux en GeoJSON",

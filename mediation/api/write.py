@@ -1,67 +1,170 @@
 """PATCH /api/v1/structures/{id}/: a mediator changes their listing with a personal token.
 
-Exactly the rules of the edit page: who may edit is `mediation.permissions`,
-what is valid is the page's `StructureForm` (same validators, same French
-messages), and the change is recorded in the history under the token's owner.
-Fields use the national standard's names, as in the read API. Only the fields
-sent change; `If-Match` with the ETag of the previous answer refuses a write
-over someone else's change (412).
+Who may write is `mediation.permissions.StructurePermission` (on the viewset);
+what is valid is the model's own rules (`Structure.full_clean()`: the same
+French messages as the edit page, the admin and the importer); the serializer
+only renames the national standard's fields to the model's and reads JSON types.
+
+Only the fields sent are written, and among them only those that differ from
+the version the client started from: `If-Match` with the ETag of a `GET` (or of
+a previous `PATCH`) names that version. A field someone else changed meanwhile
+and that the client also changed to another value is a conflict: nothing is
+written and the answer (412) lists both values. Fields changed by others only
+are kept. The change is recorded in the history under the token's owner.
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.shortcuts import get_object_or_404
 from django.utils.http import quote_etag
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
-from mediation import permissions
-from mediation.api.serializers import StructureDetailSerializer, StructureSerializer
+from mediation.api.serializers import LIST_FIELDS, STRUCTURE_FIELDS, StructureDetailSerializer
 from mediation.choices import Status
-from mediation.fields import ListTextField
-from mediation.models import ServiceType, Structure
-from mediation.space.forms import STRUCTURE_FIELDS, StructureForm
-from mediation.space.history import changed_since, version_token
+from mediation.models import NO_KIND_MESSAGE, ServiceType, Structure
+from mediation.space.forms import STRUCTURE_FIELDS as EDITABLE
+from mediation.space.history import (
+    author_of_change,
+    current_value,
+    display_value,
+    field_label,
+    merge,
+    version_at,
+    version_token,
+)
+
+# Standard name → model attribute, for what a mediator may write.
+WRITABLE = {
+    public: attribute for public, attribute in STRUCTURE_FIELDS.items() if attribute in EDITABLE
+}
+WRITABLE.update({"commune": "city", "types": "kinds", "statut": "status"})
+PUBLIC_NAMES = {attribute: public for public, attribute in WRITABLE.items()}
+PUBLIC_NAMES["code_insee"] = "code_insee"
 
 
-def writable_fields():
-    """Standard name → edit form field, derived from the read serializer's sources."""
-    mapping = {}
-    for name, field in StructureSerializer().fields.items():
-        source = field.source if field.source not in (None, "*") else name
-        if source in STRUCTURE_FIELDS:
-            mapping[name] = source
-    mapping.update({"types": "kinds", "commune": "city", "statut": "status"})
-    return mapping
+def etag(structure, suffix=""):
+    """The place's version as an ETag: the same token for GET, PATCH and the edit page."""
+    token = version_token(structure)
+    return quote_etag(f"{token}.{suffix}" if suffix else token)
 
 
-WRITABLE = writable_fields()
-FORM_NAMES = {form_name: name for name, form_name in WRITABLE.items()}
+def _field(public, attribute):
+    """A field that only reads JSON types: the model decides what is valid."""
+    options = {"required": False}
+    if attribute != public:
+        options["source"] = attribute
+    if public in LIST_FIELDS:
+        return serializers.ListField(child=serializers.CharField(allow_blank=True), **options)
+    model_field = Structure._meta.get_field(attribute)
+    if attribute == "wheelchair_accessible":
+        return serializers.BooleanField(allow_null=True, **options)
+    if model_field.get_internal_type() == "FloatField":
+        return serializers.FloatField(allow_null=True, **options)
+    return serializers.CharField(allow_blank=True, **options)
 
 
-def etag(structure):
-    return quote_etag(version_token(structure))
+class KindsField(serializers.SlugRelatedField):
+    default_error_messages = {
+        "does_not_exist": "Type inconnu : {value} (voir /api/v1/types/).",
+        "invalid": "Un identifiant de type est attendu (voir /api/v1/types/).",
+    }
 
 
-def _form_value(form, name, value):
-    """A JSON value as the edit page would post it."""
-    field = form.fields[name]
-    if name == "kinds":
-        slugs = value if isinstance(value, list) else [value]
-        kinds = dict(ServiceType.objects.filter(slug__in=slugs).values_list("slug", "pk"))
-        unknown = [slug for slug in slugs if slug not in kinds]
+class StructureWriteSerializer(serializers.Serializer):
+    """The writable fields, named as in the read API and the national standard."""
+
+    types = KindsField(
+        source="kinds",
+        many=True,
+        slug_field="slug",
+        queryset=ServiceType.objects.all(),
+        required=False,
+        allow_empty=False,
+        error_messages={"empty": NO_KIND_MESSAGE},
+    )
+    statut = serializers.ChoiceField(
+        source="status",
+        choices=Status.choices,
+        required=False,
+        error_messages={"invalid_choice": f"Valeurs possibles : {', '.join(Status.values)}."},
+    )
+
+    def get_fields(self):
+        fields = {
+            public: _field(public, attribute)
+            for public, attribute in WRITABLE.items()
+            if public not in ("types", "statut")
+        }
+        fields.update(super().get_fields())
+        return fields
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise exceptions.ValidationError({"detail": "Envoyez un objet JSON."})
+        unknown = sorted(set(data) - set(WRITABLE))
         if unknown:
             raise exceptions.ValidationError(
-                {"types": [f"Type inconnu : {', '.join(map(str, unknown))} (voir /api/v1/types/)."]}
+                {name: ["Ce champ n’existe pas ou ne se modifie pas."] for name in unknown}
             )
-        return [str(kinds[slug]) for slug in slugs]
-    if name == "wheelchair_accessible":
-        return {None: "", True: "true", False: "false"}.get(value, value)
-    if isinstance(field, ListTextField):
-        return "\n".join(value) if isinstance(value, list) else value
-    if value is None:
-        return ""
-    return value
+        return super().to_internal_value(data)
+
+
+def model_errors(error):
+    """A model `ValidationError` with the API's field names."""
+    errors = {}
+    for name, messages in error.message_dict.items():
+        key = PUBLIC_NAMES.get(name, "non_field_errors")
+        errors.setdefault(key, []).extend(messages)
+    return errors
+
+
+@transaction.atomic
+def apply_patch(*, structure, data, base, user):
+    """Write `data` (model names) over `structure` (locked), merged against `base`.
+
+    Returns the conflicts, as (field, base value, their value, this client's
+    value); when there are any, nothing is written. Raises a DRF
+    `ValidationError` with the model's messages.
+    """
+    kinds = data.pop("kinds", None)
+    current = {name: current_value(structure, name) for name in [*data, "kinds"]}
+    if {"postal_code", "city"} & {n for n, v in data.items() if v != current[n]}:
+        # The commune follows the postal code and the name sent, not the old INSEE code.
+        structure.code_insee, structure.commune = "", None
+    for name, value in data.items():
+        setattr(structure, name, value)
+    try:
+        structure.full_clean(exclude=["slug"])
+    except DjangoValidationError as error:
+        raise exceptions.ValidationError(model_errors(error)) from error
+    mine = {name: current_value(structure, name) for name in data}  # normalised by the model
+    if kinds is not None:
+        mine["kinds"] = {kind.pk for kind in kinds}
+    conflicts = []
+    if base is not None:
+        for name, value in mine.items():
+            merged, conflict = merge(base=base.value(name), current=current[name], mine=value)
+            if conflict:
+                conflicts.append((name, base.value(name), current[name], value))
+            elif name != "kinds":
+                setattr(structure, Structure._meta.get_field(name).attname, merged)
+            else:
+                mine["kinds"] = merged
+    if conflicts:
+        return conflicts
+    structure._history_user = user
+    structure.save()
+    if "kinds" in mine and mine["kinds"] != current["kinds"]:
+        structure.kinds.set(mine["kinds"])
+    return []
+
+
+def _shown(name, value):
+    if name == "kinds":
+        slugs = ServiceType.objects.filter(pk__in=value).order_by("slug")
+        return [kind.slug for kind in slugs]
+    return display_value(Structure, name, value)
 
 
 class StructureWriteMixin:
@@ -72,51 +175,33 @@ class StructureWriteMixin:
         description=(
             "Avec le jeton personnel d’un compte qui peut modifier ce lieu "
             "(`Authorization: Token …`). Mêmes règles que le formulaire du site ; seuls "
-            "les champs envoyés changent. `If-Match` avec l’ETag de la réponse précédente "
-            "refuse l’écriture si quelqu’un d’autre a modifié le lieu entre-temps (412)."
+            "les champs envoyés changent. `If-Match` avec l’ETag d’un `GET` (ou d’un `PATCH`) "
+            "précédent : les champs modifiés entre-temps par quelqu’un d’autre sont gardés, "
+            "sauf si vous les changez aussi (conflit : 412, rien n’est enregistré, la réponse "
+            "donne les deux valeurs)."
         ),
-        request={"application/json": {"type": "object"}},
+        request=StructureWriteSerializer,
         responses={200: StructureDetailSerializer},
         parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False)],
     )
     def partial_update(self, request, *args, **kwargs):
-        if not request.user or not request.user.is_authenticated:
-            raise exceptions.NotAuthenticated("Envoyez votre jeton : « Authorization: Token … ».")
-        if not isinstance(request.data, dict):
-            raise exceptions.ValidationError({"detail": "Envoyez un objet JSON."})
-        unknown = sorted(set(request.data) - set(WRITABLE))
-        if unknown:
-            raise exceptions.ValidationError(
-                {name: ["Ce champ n’existe pas ou ne se modifie pas."] for name in unknown}
-            )
+        serializer = StructureWriteSerializer(data=request.data, partial=True)
         lookup = kwargs.get(self.lookup_url_kwarg or self.lookup_field)
         with transaction.atomic():
-            structure = get_object_or_404(
-                Structure.objects.select_for_update(of=("self",)).select_related("commune"),
-                uid=lookup,
-            )
-            if not permissions.can_view(request.user, structure):
+            structure = Structure.objects.select_for_update(of=("self",)).filter(uid=lookup).first()
+            if structure is None:
                 raise exceptions.NotFound()
-            if not permissions.can_edit(request.user, structure):
-                raise exceptions.PermissionDenied("Vous ne pouvez pas modifier ce lieu.")
-            self._check_version(request, structure)
-            status_value = request.data.get("statut", structure.status)
-            if status_value not in Status.values:
-                raise exceptions.ValidationError(
-                    {"statut": [f"Valeurs possibles : {', '.join(Status.values)}."]}
-                )
-            if not permissions.can_set_status(request.user, structure, status_value):
-                raise exceptions.PermissionDenied(
-                    "Seul un coordinateur du bassin de vie peut publier ce lieu."
-                )
-            form = self._bound_form(structure, request.data)
-            if not form.is_valid():
-                raise exceptions.ValidationError(self._errors(form))
-            structure = form.save(commit=False)
-            structure.status = status_value
-            structure._history_user = request.user
-            structure.save()
-            form.save_m2m()
+            self.check_object_permissions(request, structure)
+            serializer.is_valid(raise_exception=True)
+            base = self._base_version(request, structure)
+            conflicts = apply_patch(
+                structure=structure,
+                data=dict(serializer.validated_data),
+                base=base,
+                user=request.user,
+            )
+        if conflicts:
+            self._refuse(structure, base, conflicts)
         structure = (
             Structure.objects.select_related("commune__bassin")
             .prefetch_related("kinds", "stops__commune")
@@ -125,46 +210,44 @@ class StructureWriteMixin:
         data = StructureDetailSerializer(structure, context=self.get_serializer_context()).data
         return Response(data, status=status.HTTP_200_OK, headers={"ETag": etag(structure)})
 
-    def _check_version(self, request, structure):
-        expected = request.headers.get("If-Match")
-        if not expected or expected.strip() == "*":
-            return
-        current = version_token(structure)
-        sent = expected.strip().removeprefix("W/").strip('"')
-        if sent != current:
-            changes, authors = changed_since(structure, sent)
+    def _base_version(self, request, structure):
+        expected = request.headers.get("If-Match", "").strip()
+        if not expected or expected == "*":
+            return None
+        base = version_at(structure, expected)
+        if base is None:
             exc = exceptions.APIException(
                 {
-                    "detail": "Ce lieu a été modifié depuis votre dernière lecture : "
-                    "rien n’a été enregistré. Relisez-le, puis renvoyez vos modifications.",
-                    "modifications": [
-                        {"champ": c.label, "avant": c.old, "apres": c.new} for c in changes
-                    ],
-                    "par": [{"auteur": author, "le": stamp} for author, stamp in authors],
+                    "detail": "Version inconnue dans If-Match : relisez le lieu (GET) et "
+                    "renvoyez son ETag.",
+                    "conflits": [],
                 }
             )
             exc.status_code = status.HTTP_412_PRECONDITION_FAILED
             raise exc
+        return base
 
-    def _bound_form(self, structure, payload):
-        blank = StructureForm(instance=structure)
-        data = {}
-        for name in blank.fields:
-            value = blank[name].value()
-            if value is None or value is False:
-                continue
-            data[name] = [str(v) for v in value] if isinstance(value, list | tuple) else value
-        for key, value in payload.items():
-            name = WRITABLE[key]
-            if name == "status":
-                continue
-            data[name] = _form_value(blank, name, value)
-        data["version"] = version_token(structure)
-        return StructureForm(data, instance=structure)
-
-    def _errors(self, form):
-        errors = {}
-        for name, messages in form.errors.items():
-            key = FORM_NAMES.get(name, "non_field_errors")
-            errors.setdefault(key, []).extend(messages)
-        return errors
+    def _refuse(self, structure, base, conflicts):
+        exc = exceptions.APIException(
+            {
+                "detail": "Ce lieu a été modifié depuis votre lecture, et vous changez aussi "
+                "ces champs : rien n’a été enregistré. Choisissez la valeur à garder, puis "
+                "renvoyez-la avec le nouvel ETag.",
+                "etag": etag(structure).strip('"'),
+                "conflits": [
+                    {
+                        "champ": PUBLIC_NAMES.get(name, name),
+                        "libelle": "Types de lieu"
+                        if name == "kinds"
+                        else field_label(Structure, name),
+                        "avant": _shown(name, before),
+                        "actuel": _shown(name, theirs),
+                        "envoye": _shown(name, mine),
+                        "par": author_of_change(structure, base, name),
+                    }
+                    for name, before, theirs, mine in conflicts
+                ],
+            }
+        )
+        exc.status_code = status.HTTP_412_PRECONDITION_FAILED
+        raise exc

@@ -6,9 +6,10 @@ nothing usable; callers keep what could not be cleaned in the import note.
 
 import re
 
-import phonenumbers
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator, validate_email
+from django.core.validators import validate_email
+
+from mediation import validators
 
 # Placeholders meaning "nothing" in spreadsheets and exports.
 PLACEHOLDERS = {"#n/d", "n/a", "na", "-", "--", "---", "none", "null", "nan", "true", "false"}
@@ -27,24 +28,11 @@ def text(value):
 def phone(value):
     """A French phone number in +33 form ("+33254000000"), or "" if not a number.
 
-    Accepts "02 54 00 00 00", "02.54.00.00.00", "+33 2 54…", and an integer
-    that lost its leading 0 (254000000).
+    The model's own rule (`mediation.validators.parse_phone`): "02 54 00 00 00",
+    "02.54.00.00.00", "+33 2 54…", and an integer that lost its leading 0.
     """
     value = text(value)
-    if not value:
-        return ""
-    digits = re.sub(r"\D", "", value)
-    if not value.startswith("+") and len(digits) == 9 and digits[0] in "123456789":
-        value = "0" + digits
-    try:
-        number = phonenumbers.parse(value, "FR")
-    except phonenumbers.NumberParseException:
-        return ""
-    # "Possible" (right length) rather than "valid" (allocated range): the
-    # census's anonymised numbers and new ranges must not be lost.
-    if not phonenumbers.is_possible_number(number):
-        return ""
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return validators.normalize_phone(value) if validators.parse_phone(value) else ""
 
 
 def postal_code(value):
@@ -81,13 +69,9 @@ def emails(value):
 
 def url(value):
     """A URL with its scheme ("www.exemple.fr" → "https://www.exemple.fr"), or ""."""
-    value = text(value)
-    if not value or " " in value:
-        return ""
-    if not re.match(r"^https?://", value, re.IGNORECASE):
-        value = "https://" + value
+    value = validators.normalize_web_address(text(value))
     try:
-        URLValidator(schemes=["http", "https"])(value)
+        validators.validate_web_address(value)
     except ValidationError:
         return ""
     return value

@@ -7,10 +7,9 @@ only the hub decides (status, source, identifiers) is not in it.
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.db import models
 
 from mediation import geocoding
-from mediation.models import ServiceType, Stop, Structure, User
+from mediation.models import NO_KIND_MESSAGE, ServiceType, Stop, Structure, User
 from territories.models import Commune, normalize_search
 
 STRUCTURE_FIELDS = [
@@ -160,17 +159,9 @@ class ModelForm(forms.ModelForm):
 ACCESSIBILITY_CHOICES = [("", "Je ne sais pas"), ("true", "Oui"), ("false", "Non")]
 
 
-def formfield(model_field, **kwargs):
-    """Web addresses typed without a scheme are taken as https://."""
-    if isinstance(model_field, models.URLField):
-        kwargs.setdefault("assume_scheme", "https")
-    return model_field.formfield(**kwargs)
-
-
 class StructureForm(ModelForm):
     """Every field a mediator can fill in, plus the version the page was loaded at."""
 
-    formfield_callback = formfield
     version = forms.CharField(widget=forms.HiddenInput, required=False)
 
     class Meta:
@@ -196,7 +187,7 @@ class StructureForm(ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["kinds"].queryset = ServiceType.objects.all()
         self.fields["kinds"].required = True
-        self.fields["kinds"].error_messages["required"] = "Cochez au moins un type de lieu."
+        self.fields["kinds"].error_messages["required"] = NO_KIND_MESSAGE
         self.fields["wheelchair_accessible"] = forms.TypedChoiceField(
             label=LABELS["wheelchair_accessible"],
             help_text=HELP_TEXTS["wheelchair_accessible"],

@@ -72,11 +72,92 @@ def version_token(structure):
 
 
 def parse_token(token):
+    """(structure history id, stops history id) of a token or an ETag ("12-7", "12-7.api")."""
+    token = str(token or "").strip().removeprefix("W/").strip('"').split(".")[0]
     try:
-        structure_version, stops_version = (int(part) for part in str(token).split("-"))
+        structure_version, stops_version = (int(part) for part in token.split("-"))
     except ValueError:
         return None
     return structure_version, stops_version
+
+
+@dataclass
+class Version:
+    """A place as it was when a page was loaded or an ETag read: the base of a merge."""
+
+    token: str
+    record: object  # the structure's history record
+    kinds: set
+    stops: dict  # stop id → history record of the stop as it was
+
+    def value(self, name):
+        """The stored value of field `name` at this version (kinds: a set of ids)."""
+        if name == "kinds":
+            return self.kinds
+        model_field = Structure._meta.get_field(name)
+        return getattr(self.record, model_field.attname)
+
+
+def version_at(structure, token):
+    """The `Version` of `structure` a token names, or None (unknown or foreign token)."""
+    parsed = parse_token(token)
+    if parsed is None:
+        return None
+    structure_version, stops_version = parsed
+    record = structure.history.filter(history_id=structure_version).first()
+    if record is None:
+        return None
+    stops = {}
+    for stop in (
+        Stop.history.filter(structure_id=structure.pk, history_id__lte=stops_version)
+        .order_by("history_id")
+        .iterator()
+    ):
+        stops[stop.id] = stop
+    stops = {pk: stop for pk, stop in stops.items() if stop.history_type != "-"}
+    kinds = {row.servicetype_id for row in record.kinds.all()}
+    return Version(token=token, record=record, kinds=kinds, stops=stops)
+
+
+def merge(*, base, current, mine):
+    """Three-way merge of one field: (value to store, both changed it differently?).
+
+    What this person left as it was keeps the other person's value; what only
+    this person changed takes theirs; a field both changed differently is a
+    conflict for this person to settle (their value is returned meanwhile).
+    """
+    if mine == base:
+        return current, False
+    if current in (base, mine):
+        return mine, False
+    return mine, True
+
+
+def current_value(structure, name):
+    """The stored value of field `name` now, comparable with `Version.value()`."""
+    if name == "kinds":
+        return set(structure.kinds.values_list("pk", flat=True))
+    return getattr(structure, Structure._meta.get_field(name).attname)
+
+
+def author_of_change(structure, version, name):
+    """Who last changed field `name` after `version` (a name for people to read)."""
+    records = structure.history.filter(history_id__gt=version.record.history_id).select_related(
+        "history_user"
+    )
+    attname = Structure._meta.get_field(name).attname if name != "kinds" else None
+    before = version.value(name)
+    author = None
+    for record in records.order_by("history_id"):
+        value = (
+            {row.servicetype_id for row in record.kinds.all()}
+            if attname is None
+            else getattr(record, attname)
+        )
+        if value != before:
+            author = record.history_user
+            before = value
+    return str(author) if author else "un traitement automatique"
 
 
 # Display of values ------------------------------------------------------------
@@ -249,6 +330,9 @@ def changed_since(structure, token):
 def restore(*, structure, history_id, user):
     """Bring back the fiche as it was right after the change `history_id`, stops included.
 
+    Raises `ValidationError` (with the model's messages) when that version
+    breaks a rule the place must follow today; nothing is changed then.
+
     The publication status stays as it is (publishing and archiving are their own
     actions). The restore itself is a new change in the history: it can be undone.
     """
@@ -258,6 +342,8 @@ def restore(*, structure, history_id, user):
         if model_field.name in NOT_RESTORED:
             continue
         setattr(structure, model_field.attname, getattr(record, model_field.attname))
+    # The old version meets today's rules, or nothing is restored (ValidationError).
+    structure.full_clean(exclude=["slug", "uid"], validate_unique=False)
     structure._history_user = user
     moment = timezone.localtime(record.history_date)  # as the history page shows it
     structure._change_reason = f"Restauration de la version du {moment:%d/%m/%Y %H:%M}"

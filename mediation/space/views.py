@@ -8,7 +8,7 @@ its CSRF token.
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, JsonResponse
@@ -31,7 +31,14 @@ from mediation.space.forms import (
     StopFormSet,
     StructureForm,
 )
-from mediation.space.history import Change, changed_since, display_value, timeline, version_token
+from mediation.space.history import (
+    Change,
+    changed_since,
+    display_value,
+    field_label,
+    timeline,
+    version_token,
+)
 
 
 def _structure(request, pk, check):
@@ -353,7 +360,16 @@ def structure_restore(request, pk, history_id):
     structure = _structure(request, pk, permissions.can_restore)
     if not structure.history.filter(history_id=history_id).exists():
         raise Http404("Cette version n’existe pas.")
-    restore(structure=structure, history_id=history_id, user=request.user)
+    try:
+        restore(structure=structure, history_id=history_id, user=request.user)
+    except ValidationError as error:
+        faults = " ".join(
+            f"{field_label(Structure, name) if name != '__all__' else 'Fiche'} : {message}"
+            for name, errors in error.message_dict.items()
+            for message in errors
+        )
+        messages.error(request, f"Cette version ne peut pas être restaurée : {faults}")
+        return redirect("space:history", pk=structure.pk)
     messages.success(
         request,
         "La version choisie est restaurée. Ce retour en arrière figure "

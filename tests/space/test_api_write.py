@@ -124,31 +124,79 @@ def test_delete_is_not_offered(structure, admin_user):
     assert Structure.objects.filter(pk=structure.pk).exists()
 
 
-def test_if_match_refuses_a_write_over_someone_elses_change(structure, mediator):
+def test_the_etag_of_a_get_is_accepted_by_patch(structure, mediator):
     client = api(mediator)
-    first = client.patch(url(structure), {"presentation_resume": "Un"}, format="json")
-    etag = first["ETag"]
+    etag = client.get(url(structure))["ETag"]
+    response = client.patch(
+        url(structure), {"presentation_resume": "Un"}, format="json", HTTP_IF_MATCH=etag
+    )
+    assert response.status_code == 200, response.content
+    assert Structure.objects.get(pk=structure.pk).summary == "Un"
+    # The PATCH answer's ETag is the one a GET now gives.
+    assert client.get(url(structure))["ETag"] == response["ETag"]
+
+
+def someone_else_changes_the_hours(structure, user):
     structure = Structure.objects.get(pk=structure.pk)
     structure.opening_hours = "Sa 10:00-12:00"
-    structure.save()  # someone else, from the site or the admin
+    structure._history_user = user
+    structure.save()  # from the site, the admin or an import
+
+
+def test_fields_changed_by_others_meanwhile_are_kept(structure, mediator, coordinator):
+    client = api(mediator)
+    read = client.get(url(structure))
+    someone_else_changes_the_hours(structure, coordinator)
+    # The client sends back what it read, with its one change: only that change is applied.
+    sent = {name: read.json()[name] for name in ("horaires", "telephone", "nom")}
+    sent["presentation_resume"] = "Deux"
+    response = client.patch(url(structure), sent, format="json", HTTP_IF_MATCH=read["ETag"])
+    assert response.status_code == 200, response.content
+    structure = Structure.objects.get(pk=structure.pk)
+    assert structure.summary == "Deux"
+    assert structure.opening_hours == "Sa 10:00-12:00"
+
+
+def test_a_field_changed_by_both_is_a_conflict_and_nothing_is_written(
+    structure, mediator, coordinator
+):
+    client = api(mediator)
+    etag = client.get(url(structure))["ETag"]
+    someone_else_changes_the_hours(structure, coordinator)
     response = client.patch(
-        url(structure), {"presentation_resume": "Deux"}, format="json", HTTP_IF_MATCH=etag
+        url(structure),
+        {"horaires": "Mo 09:00-12:00", "presentation_resume": "Trois"},
+        format="json",
+        HTTP_IF_MATCH=etag,
     )
     assert response.status_code == 412
     body = response.json()
-    assert {
-        "champ": "Horaires",
-        "avant": "Mo-Fr 09:00-12:00,14:00-17:00",
-        "apres": "Sa 10:00-12:00",
-    } in body["modifications"]
-    assert Structure.objects.get(pk=structure.pk).summary == "Un"
-    fresh = client.get(url(structure))  # reading again, then writing, works
-    assert fresh.status_code == 200
+    assert body["conflits"] == [
+        {
+            "champ": "horaires",
+            "libelle": "Horaires",
+            "avant": "Mo-Fr 09:00-12:00,14:00-17:00",
+            "actuel": "Sa 10:00-12:00",
+            "envoye": "Mo 09:00-12:00",
+            "par": str(coordinator),
+        }
+    ]
+    structure = Structure.objects.get(pk=structure.pk)
+    assert structure.summary == "" and structure.opening_hours == "Sa 10:00-12:00"
+    # Having chosen, the client sends again with the ETag of the answer: its value wins.
     response = client.patch(
         url(structure),
-        {"presentation_resume": "Deux"},
+        {"horaires": "Mo 09:00-12:00", "presentation_resume": "Trois"},
         format="json",
-        HTTP_IF_MATCH=client.patch(url(structure), {}, format="json")["ETag"],
+        HTTP_IF_MATCH=f'"{body["etag"]}"',
     )
     assert response.status_code == 200
-    assert Structure.objects.get(pk=structure.pk).summary == "Deux"
+    assert Structure.objects.get(pk=structure.pk).opening_hours == "Mo 09:00-12:00"
+
+
+def test_an_unknown_version_is_refused(structure, mediator):
+    response = api(mediator).patch(
+        url(structure), {"nom": "X"}, format="json", HTTP_IF_MATCH='"9153582f0123"'
+    )
+    assert response.status_code == 412
+    assert "Version inconnue" in response.json()["detail"]

@@ -101,7 +101,7 @@ def test_at_least_one_kind(client, structure, mediator):
     data = edit_payload(structure)
     del data["kinds"]
     response = client.post(edit_url(structure), data)
-    assert "Cochez au moins un type de lieu." in response.content.decode()
+    assert "Choisissez au moins un type de lieu." in response.content.decode()
 
 
 def test_a_new_postal_code_and_city_move_the_structure_to_that_commune(client, structure, mediator):
