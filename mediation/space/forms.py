@@ -197,10 +197,12 @@ class StructureForm(ModelForm):
             required=False,
             widget=forms.RadioSelect,
         )
-        if self.instance.wheelchair_accessible is not None:
-            self.initial["wheelchair_accessible"] = (
-                "true" if self.instance.wheelchair_accessible else "false"
-            )
+        # As the radio buttons post it; an `initial` already in that form is kept.
+        accessible = self.initial.get("wheelchair_accessible")
+        if accessible in (True, False, None):
+            self.initial["wheelchair_accessible"] = {True: "true", False: "false", None: ""}[
+                accessible
+            ]
 
     def sections(self):
         """The fields grouped under the page's headings."""

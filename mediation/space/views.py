@@ -21,7 +21,7 @@ from mediation import geocoding, opening_hours, permissions
 from mediation.choices import Status
 from mediation.maps import map_config
 from mediation.models import ErrorReport, Invitation, JoinRequest, Structure, User
-from mediation.space import actions
+from mediation.space import actions, merge
 from mediation.space.forms import (
     AccountCreationForm,
     DecisionForm,
@@ -33,7 +33,6 @@ from mediation.space.forms import (
 )
 from mediation.space.history import (
     Change,
-    changed_since,
     display_value,
     field_label,
     timeline,
@@ -174,51 +173,69 @@ def _edit_context(request, form, stops, structure, **extra):
 def structure_edit(request, pk):
     structure = _structure(request, pk, permissions.can_edit)
     extra = {}
-    if request.method == "POST":
-        data = request.POST.copy()
-        action = data.get("action", "preview")
-        if action == "geocode":
-            place = _geocode_into(data)
-            extra["geocoded"] = place or False
-        form = StructureForm(data, instance=structure)
-        stops = StopFormSet(data, instance=structure, prefix="stops")
-        if action in {"preview", "save"} and form.is_valid() and stops.is_valid():
-            if action == "save":
-                saved = _save_edit(request, structure, form, stops)
-                if saved:
-                    messages.success(request, "Vos modifications sont enregistrées. Merci !")
-                    return redirect("space:edit", pk=structure.pk)
-                # Someone saved in between: keep the input, explain, let them save again.
-                fresh = Structure.objects.get(pk=structure.pk)
-                changes, authors = changed_since(fresh, form.cleaned_data["version"])
-                data["version"] = version_token(fresh)
-                form = StructureForm(data, instance=fresh)
-                stops = StopFormSet(data, instance=fresh, prefix="stops")
-                form.is_valid() and stops.is_valid()
-                extra.update(conflict=True, conflict_changes=changes, conflict_authors=authors)
-                return render(
-                    request,
-                    "space/structure_form.html",
-                    _edit_context(request, form, stops, fresh, **extra),
-                    status=409,
-                )
-            extra.update(
-                preview=True,
-                changes=_preview_changes(form, stops),
-                hours_lines=opening_hours.describe(form.cleaned_data.get("opening_hours")),
-            )
-    else:
+    if request.method != "POST":
         form = StructureForm(instance=structure, initial={"version": version_token(structure)})
         stops = StopFormSet(instance=structure, prefix="stops")
+        return render(
+            request,
+            "space/structure_form.html",
+            _edit_context(request, form, stops, structure, **extra),
+        )
+    data = request.POST.copy()
+    action = data.get("action", "preview")
+    if action == "geocode":
+        extra["geocoded"] = _geocode_into(data) or False
+    for _attempt in range(3):
+        # Someone may save between the merge and the save: merge again then.
+        missing = merge.apply_choices(data, structure)
+        rebased = merge.rebase(data, structure)
+        rebased.missing_choices = missing
+        rebased.conflicts = [*missing, *rebased.conflicts]
+        form = StructureForm(data, instance=structure)
+        stops = StopFormSet(data, instance=structure, prefix="stops")
+        valid = form.is_valid() and stops.is_valid()
+        blocked = bool(rebased.conflicts or missing)
+        if action == "save" and valid and not blocked:
+            if _save_edit(request, structure, form, stops):
+                messages.success(request, "Vos modifications sont enregistrées. Merci !")
+                if rebased.moved:
+                    _tell_merged(request, rebased)
+                return redirect("space:edit", pk=structure.pk)
+            structure = Structure.objects.get(pk=structure.pk)
+            continue
+        break
+    extra["merge"] = rebased
+    if valid and action in {"preview", "save"}:
+        extra.update(
+            preview=True,
+            changes=_preview_changes(form, stops),
+            hours_lines=opening_hours.describe(form.cleaned_data.get("opening_hours")),
+        )
+    status = 409 if action == "save" and valid and blocked else 200
     return render(
         request,
         "space/structure_form.html",
         _edit_context(request, form, stops, structure, **extra),
+        status=status,
     )
 
 
+def _tell_merged(request, rebased):
+    """After a merged save: what others had changed, kept; stops left out."""
+    if rebased.kept:
+        who = ", ".join(author for author, _stamp in rebased.authors) or "quelqu’un"
+        fields = ", ".join(dict.fromkeys(change.label for change in rebased.kept))
+        messages.info(
+            request,
+            f"Pendant que vous modifiiez la fiche, {who} a changé : {fields}. "
+            "Ces changements sont gardés, avec les vôtres.",
+        )
+    for note in rebased.notes:
+        messages.warning(request, note)
+
+
 def _save_edit(request, structure, form, stops):
-    """Save if nobody saved since the page was loaded; False otherwise."""
+    """Save if nobody saved since the data was merged; False otherwise."""
     with transaction.atomic():
         locked = Structure.objects.select_for_update().get(pk=structure.pk)
         if form.cleaned_data.get("version") != version_token(locked):
@@ -328,7 +345,6 @@ def structure_delete(request, pk):
     structure = _structure(request, pk, permissions.can_delete)
     if request.method == "POST":
         name = str(structure)
-        structure._history_user = request.user
         structure.delete()
         messages.success(request, f"« {name} » est supprimée.")
         return redirect("space:home")
