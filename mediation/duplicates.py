@@ -3,9 +3,11 @@
 The regional census and the national export describe many of the same places,
 under names that differ ("MSAP LIGUEIL" and "France Services Ligueil") but at
 the same address. Which of two records to keep, or whether they are in fact
-two services sharing a building, is a person's decision: this module only
-lists the pairs to look at (admin: Structures → Doublons probables;
-`manage.py find_duplicates`).
+two services sharing a building, is a person's decision: this module lists
+the pairs to look at (admin: Structures → Doublons probables; coordinators:
+Mon espace → Doublons; `manage.py find_duplicates`), merges a pair the way a
+person chose field by field (`merge()`), or records that it is not one
+(`mark_distinct()`). What a merge leaves behind is described in `merges.py`.
 
 Two published places are a probable pair when they are in the same commune and
 - their addresses match (≥ 90 %) and their names are alike (≥ 70 %), or
@@ -18,9 +20,21 @@ search normalises it (no accents, case or punctuation), so "BGE CHER" matches
 import itertools
 from dataclasses import dataclass
 
+from django.db import transaction
+from django.db.models import Q
 from rapidfuzz import fuzz
 
-from mediation.models import Structure, planar_distance
+from mediation import choices
+from mediation.models import (
+    DistinctPair,
+    ErrorReport,
+    Membership,
+    Merge,
+    SourceIdentifier,
+    Stop,
+    Structure,
+    planar_distance,
+)
 from territories.models import normalize_search
 
 SAME_ADDRESS = 90
@@ -62,9 +76,13 @@ class Pair:
 
 
 def probable_duplicates(queryset=None):
-    """The probable pairs among `queryset` (published places by default), most alike first."""
+    """The probable pairs among `queryset` (published places by default), most alike first.
+
+    Pairs a person marked "pas un doublon" are left out.
+    """
     if queryset is None:
         queryset = Structure.objects.published()
+    distinct = set(DistinctPair.objects.values_list("first_id", "second_id"))
     by_commune = {}
     for structure in queryset.exclude(commune=None).select_related("commune").order_by("pk"):
         by_commune.setdefault(structure.commune_id, []).append(structure)
@@ -72,6 +90,8 @@ def probable_duplicates(queryset=None):
     for places in by_commune.values():
         texts = {p.pk: (normalize_search(p.name), normalize_search(p.address)) for p in places}
         for first, second in itertools.combinations(places, 2):
+            if (first.pk, second.pk) in distinct:
+                continue
             names = fuzz.token_set_ratio(texts[first.pk][0], texts[second.pk][0])
             if names < ALIKE_NAMES:
                 continue
@@ -86,3 +106,210 @@ def probable_duplicates(queryset=None):
                 pairs.append(Pair(first, second, names, addresses, distance))
     pairs.sort(key=lambda p: (-(p.name_similarity + p.address_similarity), p.first.pk))
     return pairs
+
+
+def find_pair(first_pk, second_pk):
+    """The probable pair of these two places, or None when they are not (or no longer) one."""
+    queryset = Structure.objects.published().filter(pk__in=[first_pk, second_pk])
+    return next(iter(probable_duplicates(queryset)), None)
+
+
+# Merging ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldGroup:
+    """Fields a person takes together from one record or the other ("both": multi-valued)."""
+
+    key: str
+    label: str
+    fields: tuple
+    combinable: bool = False
+
+
+FIELD_GROUPS = (
+    FieldGroup("name", "Nom", ("name",)),
+    FieldGroup(
+        "address",
+        "Adresse et position",
+        (
+            "address",
+            "address_complement",
+            "postal_code",
+            "city",
+            "code_insee",
+            "commune",
+            "latitude",
+            "longitude",
+        ),
+    ),
+    FieldGroup("kinds", "Types de lieu", ("kinds",), combinable=True),
+    FieldGroup("phone", "Téléphone", ("phone",)),
+    FieldGroup("emails", "Courriels", ("emails",), combinable=True),
+    FieldGroup("websites", "Sites web", ("websites",), combinable=True),
+    FieldGroup("appointment_url", "Prise de rendez-vous en ligne", ("appointment_url",)),
+    FieldGroup("opening_hours", "Horaires", ("opening_hours", "opening_hours_note")),
+    FieldGroup("summary", "Présentation courte", ("summary",)),
+    FieldGroup("description", "Présentation détaillée", ("description",)),
+    FieldGroup("services", "Services", ("services",), combinable=True),
+    FieldGroup("publics", "Publics", ("publics",), combinable=True),
+    FieldGroup("specific_support", "Prise en charge spécifique", ("specific_support",), True),
+    FieldGroup("fees", "Frais à charge", ("fees",), combinable=True),
+    FieldGroup("support_modes", "Modalités d’accompagnement", ("support_modes",), True),
+    FieldGroup("access_modes", "Modalités d’accès", ("access_modes",), combinable=True),
+    FieldGroup("national_programmes", "Dispositifs nationaux", ("national_programmes",), True),
+    FieldGroup("labels", "Formations et labels", ("labels", "other_labels"), combinable=True),
+    FieldGroup("itinerance", "Itinérance", ("itinerance",), combinable=True),
+    FieldGroup(
+        "accessibility",
+        "Accessibilité",
+        ("wheelchair_accessible", "accessibility_note", "acceslibre_url"),
+    ),
+    FieldGroup("equipment", "Équipements", ("equipment", "equipment_note")),
+    FieldGroup("pivot", "SIRET ou RNA", ("pivot",)),
+    FieldGroup("parent_structure", "Structure parente", ("parent_structure",)),
+    FieldGroup("typologie", "Typologie", ("typologie",), combinable=True),
+    FieldGroup("verified_at", "Vérifiée le", ("verified_at",)),
+)
+KEEP, OTHER, BOTH = "keep", "other", "both"
+
+
+def group_value(structure, group):
+    """The values of `group` on `structure`, comparable between two records."""
+    if group.key == "kinds":
+        return (tuple(sorted(structure.kinds.values_list("slug", flat=True))),)
+    return tuple(getattr(structure, name) for name in group.fields)
+
+
+def default_picks(survivor, other):
+    """For each group: the survivor's values, unless it has none and the other has some."""
+    picks = {}
+    for group in FIELD_GROUPS:
+        mine, theirs = group_value(survivor, group), group_value(other, group)
+        empty = all(value in (None, "", [], ()) for value in mine)
+        has_other = any(value not in (None, "", [], ()) for value in theirs)
+        picks[group.key] = OTHER if empty and has_other else KEEP
+    # The latest verification is the one that still holds.
+    if other.verified_at and (not survivor.verified_at or other.verified_at > survivor.verified_at):
+        picks["verified_at"] = OTHER
+    return picks
+
+
+def _union(first, second):
+    return first + [value for value in second if value not in first]
+
+
+@transaction.atomic
+def merge(*, survivor, other, picks, user=None):
+    """Merge `other` into `survivor`, taking each group of fields as `picks` says.
+
+    The survivor keeps its identity (address of its page, `uid`, history) and
+    gains: the chosen fields, the other's mediators, stops and reports, both
+    records' import notes, and the other's source identifiers (so that an
+    import of either source updates it). The other is archived; its page
+    redirects to the survivor's, and its history is shown with the survivor's.
+    Returns the survivor.
+    """
+    if survivor.pk == other.pk:
+        raise ValueError("A place cannot be merged into itself.")
+    locked = {
+        s.pk: s
+        for s in Structure.objects.select_for_update().filter(pk__in=[survivor.pk, other.pk])
+    }
+    survivor, other = locked[survivor.pk], locked[other.pk]
+    kinds = None
+    for group in FIELD_GROUPS:
+        pick = picks.get(group.key, KEEP)
+        if pick not in (KEEP, OTHER, BOTH) or (pick == BOTH and not group.combinable):
+            raise ValueError(f"{group.key}: {pick}")
+        if pick == KEEP:
+            continue
+        if group.key == "kinds":
+            theirs = list(other.kinds.all())
+            kinds = _union(list(survivor.kinds.all()), theirs) if pick == BOTH else theirs
+            continue
+        for name in group.fields:
+            value = getattr(other, name)
+            if pick == BOTH and isinstance(value, list):
+                value = _union(getattr(survivor, name), value)
+            elif pick == BOTH and not getattr(survivor, name):
+                pass  # a text beside a list ("other_labels"…): keep the one that says something
+            elif pick == BOTH:
+                continue
+            setattr(survivor, name, value)
+    notes = survivor.import_note.splitlines()
+    survivor.import_note = "\n".join(
+        notes + [line for line in other.import_note.splitlines() if line not in notes]
+    )
+    if other.status == choices.Status.PUBLISHED:
+        survivor.status = choices.Status.PUBLISHED
+
+    _keep_identifiers(survivor, other)
+    survivor._history_user = user
+    survivor._change_reason = f"Fusion avec « {other.name} »"[:100]
+    survivor.save()
+    if kinds is not None:
+        survivor.kinds.set(kinds)
+
+    # People and what they sent follow the place.
+    for membership in Membership.objects.filter(structure=other):
+        if Membership.objects.filter(structure=survivor, user_id=membership.user_id).exists():
+            membership.delete()
+        else:
+            membership.structure = survivor
+            membership.save()
+    for stop in Stop.objects.filter(structure=other):
+        stop.structure = survivor
+        stop.save()
+    ErrorReport.objects.filter(structure=other).update(structure=survivor)
+
+    other.status = choices.Status.ARCHIVED
+    other._history_user = user
+    other._change_reason = f"Fusionnée dans « {survivor.name} »"[:100]
+    other.save()
+
+    # Earlier merges into the other now lead to the survivor.
+    Merge.objects.filter(survivor=other).update(survivor=survivor)
+    Merge.objects.create(
+        survivor=survivor, merged=other, merged_slug=other.slug, picks=picks, merged_by=user
+    )
+    DistinctPair.objects.filter(Q(first=other) | Q(second=other)).delete()
+    return survivor
+
+
+def _keep_identifiers(survivor, other):
+    """Both records' source identifiers end up on the survivor, and only there."""
+    SourceIdentifier.objects.filter(structure=other).update(structure=survivor)
+    for structure in (survivor, other):
+        if structure.source_id:
+            SourceIdentifier.objects.get_or_create(
+                source=structure.source,
+                source_id=structure.source_id,
+                defaults={"structure": survivor},
+            )
+    # The archived record no longer answers to its identifier: a new import
+    # of its source would otherwise update it rather than the survivor.
+    other.source_id = ""
+
+
+@transaction.atomic
+def mark_distinct(*, first, second, user=None):
+    """Record that two places are not duplicates (e.g. two services sharing a building)."""
+    low, high = sorted([first.pk, second.pk])
+    pair, _created = DistinctPair.objects.get_or_create(
+        first_id=low, second_id=high, defaults={"decided_by": user}
+    )
+    return pair
+
+
+def merged_ids(structure):
+    """Ids of the records merged into `structure` (whose history it carries)."""
+    return list(Merge.objects.filter(survivor=structure).values_list("merged_id", flat=True))
+
+
+def redirect_target(slug):
+    """The published survivor a merged record's old address leads to, or None."""
+    merge = Merge.objects.filter(merged_slug=slug).select_related("survivor").first()
+    if merge is None or not merge.survivor.is_published:
+        return None
+    return merge.survivor

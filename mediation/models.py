@@ -705,15 +705,19 @@ from mediation.memberships import (  # noqa: E402
     Membership,
     VerificationReminder,
 )
+from mediation.merges import DistinctPair, Merge, SourceIdentifier  # noqa: E402
 
 __all__ = [
     "Coordination",
     "CoordinatorDigest",
+    "DistinctPair",
     "ErrorReport",
     "Invitation",
     "JoinRequest",
     "Membership",
+    "Merge",
     "ServiceType",
+    "SourceIdentifier",
     "Stop",
     "Structure",
     "User",

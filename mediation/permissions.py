@@ -123,6 +123,12 @@ def can_propose(user):
     return _active(user)
 
 
+def can_merge(user, first, second):
+    """Merge two records of one place, or say they are distinct: administrators, and
+    the coordinator of both places' bassins."""
+    return can_moderate(user, first) and can_moderate(user, second)
+
+
 def can_request_to_join(user, structure):
     return _active(user) and structure.status != Status.ARCHIVED and not can_edit(user, structure)
 

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -14,7 +15,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 from django.views.generic import DetailView, ListView
 
-from mediation import opening_hours, search
+from mediation import duplicates, opening_hours, search
 from mediation.client_ip import client_ip
 from mediation.forms import ErrorReportForm, SearchForm
 from mediation.maps import map_config
@@ -78,6 +79,16 @@ class StructureDetailView(DetailView):
                 "kinds", Prefetch("stops", queryset=Stop.objects.select_related("commune"))
             )
         )
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            # A record merged into another: its address leads there, for good.
+            survivor = duplicates.redirect_target(kwargs["slug"])
+            if survivor is None:
+                raise
+            return redirect(survivor, permanent=True)
 
     def get_context_data(self, **kwargs):
         structure = self.object

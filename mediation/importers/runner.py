@@ -320,10 +320,18 @@ def _messages(error):
 
 
 def find_existing(row):
-    """The structure this row updates, or None (demo structures never match)."""
+    """The structure this row updates, or None (demo structures never match).
+
+    A place merged from two records answers to both records' identifiers
+    (`SourceIdentifier`, see `duplicates.merge()`).
+    """
     real = Structure.objects.filter(is_demo=False)
-    return real.filter(source=row.source, source_id=row.source_id).first() or (
-        real.filter(uid=row.uid, source=row.source).first() if row.uid else None
+    return (
+        real.filter(source=row.source, source_id=row.source_id).first()
+        or real.filter(
+            other_source_ids__source=row.source, other_source_ids__source_id=row.source_id
+        ).first()
+        or (real.filter(uid=row.uid, source=row.source).first() if row.uid else None)
     )
 
 

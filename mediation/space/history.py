@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import formats, timezone
 
+from mediation.duplicates import merged_ids
 from mediation.fields import MultiValueField
 from mediation.models import Membership, ServiceType, Stop, Structure
 
@@ -270,7 +271,7 @@ def _entries(records, subject_of, restorable=False):
 
 
 def timeline(structure):
-    """Every change to the structure, its stops and its mediators, newest first."""
+    """Every change to the structure, its stops, its mediators and the records merged into it."""
     structure_records = structure.history.select_related("history_user")
     stop_records = Stop.history.filter(structure_id=structure.pk).select_related("history_user")
     membership_records = Membership.history.filter(structure_id=structure.pk).select_related(
@@ -280,6 +281,11 @@ def timeline(structure):
         *_entries(structure_records, lambda r: "La fiche", restorable=True),
         *_entries(stop_records, lambda r: f"Étape « {r.place} »"),
         *_entries(membership_records, lambda r: f"Médiateur : {r.user}"),
+        # Records merged into this one: their past is part of its past.
+        *_entries(
+            Structure.history.filter(id__in=merged_ids(structure)).select_related("history_user"),
+            lambda r: f"Fiche fusionnée « {r.name} »",
+        ),
     ]
     latest = max((e.history_id for e in entries if e.subject == "La fiche"), default=None)
     for entry in entries:
