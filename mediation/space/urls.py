@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from mediation.space import merge_views, views
+from mediation.space import duplicate_views, views
 
 app_name = "space"
 
@@ -76,10 +76,10 @@ urlpatterns = [
     path("structures/<int:pk>/gerer/", views.structure_join, name="join"),
     path("invitation/<str:token>/", views.invitation, name="invitation"),
     path("moderation/", views.moderation, name="moderation"),
-    path("doublons/", merge_views.duplicate_list, name="duplicates"),
+    path("doublons/", duplicate_views.duplicate_list, name="duplicates"),
     path(
         "doublons/<int:first_pk>-<int:second_pk>/",
-        merge_views.duplicate_pair,
+        duplicate_views.duplicate_pair,
         name="duplicate_pair",
     ),
     path("moderation/demandes/<int:pk>/", views.decide_join_request, name="decide_join"),
