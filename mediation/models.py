@@ -36,6 +36,7 @@ from mediation.validators import (
     validate_single_line,
     validate_text,
 )
+from territories.models import normalize_search
 
 validate_postal_code = RegexValidator(
     r"^\d{5}$", "Le code postal doit comporter exactement 5 chiffres (exemple : 36000)."
@@ -295,6 +296,16 @@ class StructureQuerySet(models.QuerySet):
 
     # --- Search filters: the site's search and the API's FilterSet both call these.
 
+    def matching(self, text):
+        """Structures whose name, address, commune or short presentation contain every
+        word of `text`, whatever the accents, case and hyphens ("mediatheque" finds
+        "Médiathèque", "É" finds "é"). Both sides are compared in `normalize_search()`'s
+        form, stored in `search_text`, so SQLite and PostgreSQL give the same answer."""
+        query = Q()
+        for word in normalize_search(text).replace("|", " ").split():
+            query &= Q(search_text__contains=word) | Q(commune__search_text__contains=word)
+        return self.filter(query)
+
     def of_kinds(self, kinds):
         """Structures of any of `kinds` (ServiceType objects or slugs)."""
         slugs = [getattr(kind, "slug", kind) for kind in kinds]
@@ -515,6 +526,11 @@ class Structure(ValidatedModel):
         help_text="Dernier message envoyé à l’auteur de la proposition (refus, demande de précisions).",
     )
 
+    # Name, address, commune name and short presentation in `normalize_search()`'s
+    # form, for `StructureQuerySet.matching()`; kept by save(), never edited.
+    search_text = models.TextField(editable=False, blank=True, default="")
+    SEARCHED_FIELDS = ("name", "address", "city", "summary")
+
     history = HistoricalRecords(m2m_fields=[kinds])
     objects = StructureQuerySet.as_manager()
 
@@ -546,10 +562,18 @@ class Structure(ValidatedModel):
             self.resolve_commune()
         if not self.slug:
             self.slug = self.unique_slug()
+        self.search_text = self.build_search_text()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) & set(self.SEARCHED_FIELDS):
+            kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("mediation:structure", args=[self.slug])
+
+    def build_search_text(self):
+        """The searched fields, normalized, separated by "|" (never inside a word)."""
+        return "|".join(normalize_search(getattr(self, name)) for name in self.SEARCHED_FIELDS)
 
     @property
     def bassin(self):

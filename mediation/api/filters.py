@@ -14,7 +14,6 @@ from decimal import Decimal
 import django_filters
 from django import forms
 from django.core.cache import cache
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django_filters.fields import MultipleChoiceField
@@ -338,8 +337,8 @@ class StructureFilter(StrictFilterSet):
     )
     q = SearchTextFilter(
         method="filter_q",
-        help_text="Texte cherché dans le nom, l’adresse, la commune, la présentation "
-        "(200 caractères et 20 mots au plus).",
+        help_text="Mots cherchés dans le nom, l’adresse, la commune, la présentation courte, "
+        "accents et majuscules indifférents (200 caractères et 20 mots au plus).",
     )
     near = PointFilter(
         method="filter_noop",
@@ -393,17 +392,7 @@ class StructureFilter(StrictFilterSet):
         return queryset if value is None else queryset.free(value)
 
     def filter_q(self, queryset, name, value):
-        query = Q()
-        for word in value.split():
-            query &= (
-                Q(name__icontains=word)
-                | Q(address__icontains=word)
-                | Q(city__icontains=word)
-                | Q(postal_code__startswith=word)
-                | Q(summary__icontains=word)
-                | Q(commune__name__icontains=word)
-            )
-        return queryset.filter(query)
+        return queryset.matching(value)
 
     def filter_bbox(self, queryset, name, value):
         return queryset.in_bbox(*value)

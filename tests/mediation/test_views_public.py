@@ -355,3 +355,22 @@ def test_a_page_beyond_the_last_shows_the_last_page(client):
     response = client.get("/", {"q": "chateauroux", "page": "99999999999999999999999"})
     assert response.status_code == 200
     assert "EPN de Châteauroux" in text(response)
+
+
+def test_the_site_search_forgives_accents_and_case(client):
+    StructureFactory(name="EPN de Châteauroux")
+    StructureFactory(name="Médiathèque de Bourges", commune=commune("18033"))
+    pages = [
+        text(client.get("/", {"q": typed}))
+        for typed in ("Châteauroux", "CHATEAUROUX", "chateauroux", "CHÂTEAUROUX")
+    ]
+    assert all("Les lieux près de Châteauroux (36000)" in page for page in pages)
+    assert (
+        len(
+            {
+                page.index("EPN de Châteauroux") < page.index("Médiathèque de Bourges")
+                for page in pages
+            }
+        )
+        == 1
+    )
