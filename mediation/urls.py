@@ -8,7 +8,7 @@ from django.urls import include, path
 import mediation.admin
 import mediation.space.admin  # noqa: F401
 import territories.admin  # noqa: F401
-from mediation import markers, views
+from mediation import health, markers, views
 
 site_patterns = [
     path("", views.home, name="home"),
@@ -24,8 +24,11 @@ site_patterns = [
 urlpatterns = [
     path("", include((site_patterns, "mediation"))),
     path("favicon.ico", views.favicon),
+    path("healthz", health.healthz, name="healthz"),
     path("territoires/", include("territories.urls")),
     path("espace/", include("mediation.space.urls")),
     path("api/v1/", include("mediation.api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "mediation.errors.server_error"
