@@ -73,7 +73,7 @@ def encoded():
 @require_GET
 def markers(request):
     etag, latest, body, gzipped = encoded()
-    last_modified = latest.timestamp() if latest else None
+    last_modified = int(latest.timestamp()) if latest else None  # HTTP dates have no fraction
     not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if not_modified is not None:
         response = not_modified

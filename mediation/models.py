@@ -720,6 +720,7 @@ class ErrorReport(models.Model):
         return f"Signalement sur {self.structure} ({timezone.localtime(self.created_at):%d/%m/%Y})"
 
 
+# The data version (ETag / Last-Modified) lives with its signals in versioning.py.
 # Memberships, coordinations, invitations… live in their own module.
 from mediation.memberships import (  # noqa: E402
     Coordination,
@@ -730,10 +731,12 @@ from mediation.memberships import (  # noqa: E402
     VerificationReminder,
 )
 from mediation.merges import DistinctPair, Merge, SourceIdentifier  # noqa: E402
+from mediation.versioning import DataVersion  # noqa: E402
 
 __all__ = [
     "Coordination",
     "CoordinatorDigest",
+    "DataVersion",
     "DistinctPair",
     "ErrorReport",
     "Invitation",

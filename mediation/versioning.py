@@ -1,41 +1,150 @@
-"""The version of the directory's data, for ETag / Last-Modified validators.
+"""Versions of the directory's data, for the ETag / Last-Modified validators.
 
-Any save moves a structure's `updated_at` (a publication, a withdrawal too), a
-deletion changes the count, and the kinds are part of the stamp. Aggregating
-100,000 rows on every request would cost more than the answer itself, so the
-stamp is kept a few seconds in the (shared) cache and cleared by every save or
-deletion in this process; a change made by another server process shows at most
-VERSION_TTL seconds later.
+Cache validators must never lie: whatever a list, an export, the GeoJSON or the
+map's markers show — a place, its stops, its kinds, its commune and the commune's
+bassin — changing it, or deleting a place, must change them.
+
+- Everything built from many places carries the version of the whole directory:
+  one row (`DataVersion`) whose counter and date move after every committed
+  change of those models, from any path (admin, API, forms, imports, fixtures).
+  Reading it is one primary-key query, in every process, so a change made by
+  another server shows at once. Its date is the `Last-Modified`, so a deletion
+  moves it too (a maximum of `updated_at` would not).
+- One place's detail carries `structure_etag()`: its history version (its own
+  saves and its stops'), plus what it shows of other rows (kinds, commune,
+  bassin). The API's `If-Match` on PATCH compares against the same function.
+
+Writes that bypass model signals (`QuerySet.update()`, `bulk_create()`, raw SQL)
+must call `data_changed()` themselves.
 """
 
-from django.core.cache import cache
-from django.db.models import Count, Max
+import hashlib
+
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
-from django.dispatch import receiver
+from django.utils import timezone
+from django.utils.http import quote_etag
 
-from mediation.models import ServiceType, Structure
+SINGLETON = 1
+# Models whose rows a list, an export or a detail shows (`app_label.Model`).
+WATCHED = (
+    "mediation.Structure",
+    "mediation.Stop",
+    "mediation.ServiceType",
+    "territories.Commune",
+    "territories.BassinDeVie",
+    "territories.Department",
+)
 
-VERSION_KEY = "mediation:structures:version"
-VERSION_TTL = 5  # seconds
+
+class DataVersion(models.Model):
+    """The version of the published directory: a single row, moved by every change."""
+
+    counter = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        app_label = "mediation"
+        verbose_name = "version des données"
+
+    def __str__(self):
+        return f"version {self.counter} du {self.changed_at:%d/%m/%Y %H:%M:%S}"
 
 
-def structures_version():
-    """(stamp, last modified) of all structures."""
-    version = cache.get(VERSION_KEY)
+def _current():
+    version = DataVersion.objects.filter(pk=SINGLETON).first()
     if version is None:
-        # Two queries, not one COUNT + MAX aggregate: apart, each is answered by
-        # an index (50 ms → 4 ms over 100,000 rows on PostgreSQL, 16 → 1 on SQLite).
-        count = Structure.objects.count()
-        latest = Structure.objects.aggregate(latest=Max("updated_at"))["latest"]
-        kinds = ServiceType.objects.aggregate(count=Count("pk"), top=Max("pk"))
-        stamp = f"{count}:{latest.isoformat() if latest else '-'}:{kinds['count']}:{kinds['top']}"
-        version = (stamp, latest)
-        cache.set(VERSION_KEY, version, VERSION_TTL)
+        try:
+            with transaction.atomic():
+                version = DataVersion.objects.create(pk=SINGLETON, counter=1)
+        except IntegrityError:  # created meanwhile by another request
+            version = DataVersion.objects.get(pk=SINGLETON)
     return version
 
 
-@receiver([post_save, post_delete], sender=Structure)
-@receiver([post_save, post_delete], sender=ServiceType)
-@receiver(m2m_changed, sender=Structure.kinds.through)
-def forget_structures_version(**kwargs):
-    cache.delete(VERSION_KEY)
+def structures_version():
+    """(stamp, last modified or None) of everything built from many places.
+
+    `last modified` is left out while its second is not over: a change later in
+    the same second would get the same HTTP date, and If-Modified-Since a 304.
+    The ETag (`stamp`) still validates such a response.
+    """
+    version = _current()
+    # The date in the stamp too: a restored or rebuilt database counts from 1 again.
+    stamp = f"{version.counter}:{version.changed_at.isoformat()}"
+    changed_at = version.changed_at
+    if int(changed_at.timestamp()) >= int(timezone.now().timestamp()):
+        changed_at = None
+    return stamp, changed_at
+
+
+def move_version():
+    """Move the version now (tests call it: their transactions never commit)."""
+    updated = DataVersion.objects.filter(pk=SINGLETON).update(
+        counter=models.F("counter") + 1, changed_at=timezone.now()
+    )
+    if not updated:
+        _current()
+
+
+class _PendingBump:
+    """One version move for everything a transaction changed, however many rows."""
+
+    def __init__(self):
+        self.done = False
+
+    def __call__(self):
+        if not self.done:
+            self.done = True
+            move_version()
+
+
+def data_changed(**kwargs):
+    """Move the version once the current transaction commits.
+
+    After commit, not before: a reader who sees the new version then also sees
+    the new rows, and no writer holds a lock on the version row while it works.
+    A rolled back transaction moves nothing. An import saving 10,000 rows in one
+    transaction moves it once: every save queues the same pending move.
+    """
+    if not connection.in_atomic_block:
+        move_version()
+        return
+    pending = getattr(connection, "_pending_data_version", None)
+    if pending is None or pending.done:
+        pending = connection._pending_data_version = _PendingBump()
+    transaction.on_commit(pending)
+
+
+def _m2m_changed(action, **kwargs):
+    if action in ("post_add", "post_remove", "post_clear"):
+        data_changed()
+
+
+for _model in WATCHED:
+    post_save.connect(data_changed, sender=_model, dispatch_uid=f"version-save-{_model}")
+    post_delete.connect(data_changed, sender=_model, dispatch_uid=f"version-delete-{_model}")
+m2m_changed.connect(
+    _m2m_changed, sender="mediation.Structure_kinds", dispatch_uid="version-structure-kinds"
+)
+
+
+def structure_etag(structure):
+    """The quoted ETag of one place's detail, and the version `If-Match` must name.
+
+    "<history token>.<digest>": the history token (see mediation.space.history)
+    moves with every save of the place or of its stops; the digest covers what
+    the detail shows of other rows — kinds, commune, bassin, the stops' communes.
+    """
+    from mediation.space.history import version_token
+
+    commune = structure.commune
+    shown = [
+        structure.pk,
+        structure.updated_at.isoformat() if structure.updated_at else "",
+        sorted(structure.kinds.values_list("slug", flat=True)),
+        [commune.pk, commune.name, commune.department_id, commune.bassin.slug] if commune else None,
+        sorted(structure.stops.values_list("pk", "commune__name")),
+    ]
+    digest = hashlib.sha1(repr(shown).encode()).hexdigest()[:12]
+    return quote_etag(f"{version_token(structure)}.{digest}")

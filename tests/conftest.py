@@ -31,6 +31,26 @@ def territories(db):
 
 
 @pytest.fixture(autouse=True)
+def new_data_version(request):
+    """Each test starts from a version of its own.
+
+    The directory's version moves when a transaction commits, and a test's never
+    does: without this, a test could get the map markers cached by the previous
+    one. Within a test, wrap a change in `django_capture_on_commit_callbacks(
+    execute=True)` to see the version move as in production.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or bool(
+        marker and marker.kwargs.get("transaction")
+    )
+    if marker or transactional or "db" in request.fixturenames:
+        request.getfixturevalue("transactional_db" if transactional else "db")
+        from mediation.versioning import move_version
+
+        move_version()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2 takes ~0.3 s per account on purpose; tests create dozens of accounts."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

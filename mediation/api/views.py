@@ -265,7 +265,11 @@ class StructureViewSet(
         # The ETag is the place's own version, the one PATCH accepts in If-Match.
         structure = self.get_object()
         format_ = getattr(request.accepted_renderer, "format", "")
-        self._validators = (etag(structure, "" if format_ == "json" else format_), None)
+        # Last-Modified: the directory's date, which moves with any change of this place.
+        self._validators = (
+            etag(structure, "" if format_ == "json" else format_),
+            self._validators[1],
+        )
         return self.handle_conditional(
             request, lambda: Response(self.get_serializer(structure).data)
         )

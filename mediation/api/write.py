@@ -15,7 +15,6 @@ are kept. The change is recorded in the history under the token's owner.
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.utils.http import quote_etag
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -31,8 +30,8 @@ from mediation.space.history import (
     field_label,
     merge,
     version_at,
-    version_token,
 )
+from mediation.versioning import structure_etag
 
 # Standard name → model attribute, for what a mediator may write.
 WRITABLE = {
@@ -44,9 +43,14 @@ PUBLIC_NAMES["code_insee"] = "code_insee"
 
 
 def etag(structure, suffix=""):
-    """The place's version as an ETag: the same token for GET, PATCH and the edit page."""
-    token = version_token(structure)
-    return quote_etag(f"{token}.{suffix}" if suffix else token)
+    """The place's version as an ETag: the same token for GET, PATCH and the edit page.
+
+    `structure_etag()` ("<history token>.<digest>", mediation/versioning.py) also
+    moves when what the detail shows of other rows changes (kinds, bassin);
+    `parse_token()` reads the history token before the first dot.
+    """
+    tag = structure_etag(structure)
+    return f'{tag[:-1]}.{suffix}"' if suffix else tag
 
 
 def _field(public, attribute):

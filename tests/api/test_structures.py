@@ -2,12 +2,14 @@
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Max
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from mediation import choices
 from mediation.api.serializers import (
@@ -16,7 +18,7 @@ from mediation.api.serializers import (
     structure_rows,
     structure_values,
 )
-from mediation.models import ServiceType, Structure
+from mediation.models import DataVersion, ServiceType, Structure
 from tests.factories import StopFactory, StructureFactory, commune
 
 pytestmark = pytest.mark.django_db
@@ -283,8 +285,12 @@ def test_csv_export_in_the_standard(client):
     assert len(rows[0]) == 32
 
 
-def test_etag_and_last_modified_give_304_until_something_changes(client):
+def test_etag_and_last_modified_give_304_until_something_changes(
+    client, django_capture_on_commit_callbacks
+):
     structure = StructureFactory()
+    # HTTP dates are in seconds: no Last-Modified within the second of a change.
+    DataVersion.objects.update(changed_at=timezone.now() - timedelta(minutes=1))
     first = client.get(URL)
     etag, last_modified = first["ETag"], first["Last-Modified"]
     assert etag and last_modified
@@ -293,8 +299,9 @@ def test_etag_and_last_modified_give_304_until_something_changes(client):
     assert again.content == b""
     assert client.get(URL, HTTP_IF_MODIFIED_SINCE=last_modified).status_code == 304
     assert client.get(URL + "?page_size=5", HTTP_IF_NONE_MATCH=etag).status_code == 200
-    structure.name = "Nouveau nom"
-    structure.save()
+    with django_capture_on_commit_callbacks(execute=True):  # the version moves on commit
+        structure.name = "Nouveau nom"
+        structure.save()
     changed = client.get(URL, HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200
     assert changed["ETag"] != etag
