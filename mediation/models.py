@@ -720,8 +720,8 @@ class ErrorReport(models.Model):
         return f"Signalement sur {self.structure} ({timezone.localtime(self.created_at):%d/%m/%Y})"
 
 
-# The data version (ETag / Last-Modified) lives with its signals in versioning.py.
-# Memberships, coordinations, invitations… live in their own module.
+# Memberships, coordinations, invitations, merges and the data version (ETag /
+# Last-Modified, with its signals) live in their own modules.
 from mediation.memberships import (  # noqa: E402
     Coordination,
     CoordinatorDigest,
