@@ -8,6 +8,7 @@ stops two people from overwriting each other, and restores an earlier version.
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 
 from django.db import transaction
 from django.db.models import Max
@@ -118,6 +119,22 @@ def version_at(structure, token):
     stops = {pk: stop for pk, stop in stops.items() if stop.history_type != "-"}
     kinds = {row.servicetype_id for row in record.kinds.all()}
     return Version(token=token, record=record, kinds=kinds, stops=stops)
+
+
+def last_author(structure, name):
+    """Who made the current value of field `name` (a name for people to read)."""
+    attname = Structure._meta.get_field(name).attname if name != "kinds" else None
+
+    def value(record):
+        if attname is None:
+            return {row.servicetype_id for row in record.kinds.all()}
+        return getattr(record, attname)
+
+    records = list(structure.history.select_related("history_user").order_by("-history_id")[:50])
+    for newer, older in pairwise(records):
+        if value(newer) != value(older):
+            return str(newer.history_user) if newer.history_user else "un traitement automatique"
+    return "l’autre personne"
 
 
 def merge(*, base, current, mine):

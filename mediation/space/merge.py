@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 
 from django import forms
 
-from mediation.models import Stop
+from mediation.models import Stop, Structure
 from mediation.space.forms import StopForm, StructureForm
 from mediation.space.history import (
     author_of_change,
     changed_since,
+    field_label,
+    last_author,
     version_at,
     version_token,
 )
@@ -166,7 +168,7 @@ def _ask_again(data, structure, key):
         label=label_prefix + str(mine[name].label),
         mine=_shown(mine.fields[name], mine[name].data),
         theirs=_shown(mine.fields[name], posted(current[name])),
-        author="l’autre personne",
+        author="l’autre personne" if key.startswith("stop-") else last_author(structure, name),
     )
 
 
@@ -212,7 +214,11 @@ def rebase(data, structure):
     )
     _rebase_stops(data, structure, version, result)
     changes, result.authors = changed_since(structure, token)
-    conflicting = {conflict.label for conflict in result.conflicts}
+    conflicting = {
+        field_label(Structure, conflict.key)
+        for conflict in result.conflicts
+        if not conflict.key.startswith("stop-")
+    }
     result.kept = [change for change in changes if change.label not in conflicting]
     data["version"] = current_token
     return result

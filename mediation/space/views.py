@@ -14,6 +14,7 @@ from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -195,8 +196,13 @@ def structure_edit(request, pk):
         stops = StopFormSet(data, instance=structure, prefix="stops")
         valid = form.is_valid() and stops.is_valid()
         blocked = bool(rebased.conflicts or missing)
+        if action == "verify" and valid and not blocked and not _has_changes(form, stops):
+            # "Ces informations sont à jour" with nothing typed: only the date.
+            actions.mark_verified(structure=structure, user=request.user)
+            messages.success(request, "Merci ! La fiche est indiquée comme vérifiée aujourd’hui.")
+            return redirect("space:edit", pk=structure.pk)
         if action == "save" and valid and not blocked:
-            if _save_edit(request, structure, form, stops):
+            if _save_edit(request, structure, form, stops, verify=bool(data.get("verify"))):
                 messages.success(request, "Vos modifications sont enregistrées. Merci !")
                 if rebased.moved:
                     _tell_merged(request, rebased)
@@ -205,17 +211,22 @@ def structure_edit(request, pk):
             continue
         break
     extra["merge"] = rebased
-    if valid and action in {"preview", "save"}:
+    if action == "verify" or data.get("verify"):
+        # Typed changes are saved through the preview, then the date is set.
+        extra["verify"] = True
+    if valid and action in {"preview", "save", "verify"}:
         extra.update(
             preview=True,
             changes=_preview_changes(form, stops),
             hours_lines=opening_hours.describe(form.cleaned_data.get("opening_hours")),
         )
     status = 409 if action == "save" and valid and blocked else 200
+    # The page's title and actions show the place as saved, not as typed.
+    saved = Structure.objects.select_related("commune__bassin").get(pk=structure.pk)
     return render(
         request,
         "space/structure_form.html",
-        _edit_context(request, form, stops, structure, **extra),
+        _edit_context(request, form, stops, saved, **extra),
         status=status,
     )
 
@@ -234,14 +245,25 @@ def _tell_merged(request, rebased):
         messages.warning(request, note)
 
 
-def _save_edit(request, structure, form, stops):
-    """Save if nobody saved since the data was merged; False otherwise."""
+def _has_changes(form, stops):
+    return bool([name for name in form.changed_data if name != "version"]) or any(
+        stop_form.has_changed() for stop_form in stops.forms
+    )
+
+
+def _save_edit(request, structure, form, stops, *, verify=False):
+    """Save if nobody saved since the data was merged; False otherwise.
+
+    With `verify`, the place is also marked as checked today ("Ces
+    informations sont à jour" clicked with changes typed)."""
     with transaction.atomic():
         locked = Structure.objects.select_for_update().get(pk=structure.pk)
         if form.cleaned_data.get("version") != version_token(locked):
             return False
         # Stops first: a version's history record then follows its stops' records.
         stops.save()
+        if verify:
+            form.instance.verified_at = timezone.now()
         form.save()
     return True
 

@@ -239,3 +239,34 @@ def test_my_space_lists_my_structures(client, structure, other_structure, mediat
     assert structure.name in html
     assert other_structure.name not in html
     assert "Ces informations sont à jour" in html
+
+
+def test_up_to_date_on_the_edit_page_without_changes_only_sets_the_date(
+    client, structure, mediator
+):
+    client.force_login(mediator)
+    response = client.post(edit_url(structure), edit_payload(structure, action="verify"))
+    assert response.status_code == 302
+    assert Structure.objects.get(pk=structure.pk).verified_at is not None
+
+
+def test_defect_4_up_to_date_with_unsaved_changes_saves_them_through_the_preview(
+    client, structure, mediator
+):
+    client.force_login(mediator)
+    response = client.post(
+        edit_url(structure), edit_payload(structure, action="verify", phone="02 54 12 34 57")
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Vous aviez des modifications qui n’étaient pas enregistrées" in html
+    assert [change.label for change in response.context["changes"]] == ["Téléphone"]
+    assert 'name="verify" value="1"' in html
+    structure = Structure.objects.get(pk=structure.pk)
+    assert structure.verified_at is None and structure.phone == "+33254000000"  # nothing lost yet
+
+    data = edit_payload(structure, phone="02 54 12 34 57", verify="1")
+    assert client.post(edit_url(structure), data).status_code == 302
+    structure = Structure.objects.get(pk=structure.pk)
+    assert structure.phone == "+33254123457"
+    assert structure.verified_at is not None
