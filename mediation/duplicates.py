@@ -28,6 +28,8 @@ from mediation import choices
 from mediation.models import (
     DistinctPair,
     ErrorReport,
+    Invitation,
+    JoinRequest,
     Membership,
     Merge,
     SourceIdentifier,
@@ -204,7 +206,8 @@ def merge(*, survivor, other, picks, user=None):
     """Merge `other` into `survivor`, taking each group of fields as `picks` says.
 
     The survivor keeps its identity (address of its page, `uid`, history) and
-    gains: the chosen fields, the other's mediators, stops and reports, both
+    gains: the chosen fields, the other's mediators (and pending invitations
+    and requests), stops and reports, both
     records' import notes, and the other's source identifiers (so that an
     import of either source updates it). The other is archived; its page
     redirects to the survivor's, and its history is shown with the survivor's.
@@ -262,6 +265,8 @@ def merge(*, survivor, other, picks, user=None):
         stop.structure = survivor
         stop.save()
     ErrorReport.objects.filter(structure=other).update(structure=survivor)
+    Invitation.objects.filter(structure=other).update(structure=survivor)
+    JoinRequest.objects.filter(structure=other).update(structure=survivor)
 
     other.status = choices.Status.ARCHIVED
     other._history_user = user

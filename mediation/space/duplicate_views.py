@@ -8,7 +8,7 @@ Who may merge is `permissions.can_merge`; the merge itself is `duplicates.merge`
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
@@ -132,7 +132,14 @@ def duplicate_pair(request, first_pk, second_pk):
         return redirect("space:duplicates")
     if request.method == "POST" and form.is_valid():
         survivor, other, picks = form.merge_arguments()
-        survivor = duplicates.merge(survivor=survivor, other=other, picks=picks, user=request.user)
+        try:
+            survivor = duplicates.merge(
+                survivor=survivor, other=other, picks=picks, user=request.user
+            )
+        except ValidationError as error:
+            # The chosen values do not make a valid place together: nothing was written.
+            messages.error(request, "La fusion n’a pas été faite : " + " ".join(error.messages))
+            return redirect(request.path)
         messages.success(
             request,
             f"Les deux fiches n’en font plus qu’une : « {survivor.name} ». L’ancienne adresse "

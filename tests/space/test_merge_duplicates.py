@@ -10,7 +10,7 @@ from django.urls import reverse
 from mediation import duplicates
 from mediation.choices import Status
 from mediation.importers import Outcome, run_import
-from mediation.models import DistinctPair, Membership, ServiceType, Structure
+from mediation.models import DistinctPair, JoinRequest, Membership, ServiceType, Structure
 from mediation.space.history import timeline
 from tests.factories import StructureFactory, UserFactory, commune
 
@@ -219,3 +219,26 @@ def test_the_screen_proposes_what_is_filled_and_the_latest_verification(pair):
     assert picks["summary"] == duplicates.OTHER  # only the national export says it
     assert picks["verified_at"] == duplicates.OTHER  # 2023 rather than 2020
     assert picks["name"] == duplicates.KEEP
+
+
+def test_a_merge_that_would_make_an_invalid_place_writes_nothing(client, pair, coordinator):
+    census, national = pair
+    Structure.objects.filter(pk=national.pk).update(opening_hours="lundi matin")  # legacy value
+    client.force_login(coordinator)
+    url = reverse("space:duplicate_pair", args=[census.pk, national.pk])
+    response = client.post(
+        url, {"action": "merge", "survivor": "first", "opening_hours": "second"}, follow=True
+    )
+    assert "La fusion n’a pas été faite" in response.content.decode()
+    assert Structure.objects.get(pk=census.pk).opening_hours == "Mo-Fr 09:00-12:00"
+    assert Structure.objects.get(pk=national.pk).status == Status.PUBLISHED
+    assert not Structure.objects.get(pk=census.pk).other_source_ids.exists()
+
+
+def test_pending_requests_to_manage_the_archived_record_follow_the_place(pair):
+    census, national = pair
+    asker = UserFactory(email="benevole@exemple.fr")
+    request = JoinRequest.objects.create(user=asker, structure=national, message="Je l’anime.")
+    duplicates.merge(survivor=census, other=national, picks={})
+    request.refresh_from_db()
+    assert request.structure_id == census.pk
