@@ -720,8 +720,14 @@ class ErrorReport(models.Model):
         return f"Signalement sur {self.structure} ({timezone.localtime(self.created_at):%d/%m/%Y})"
 
 
-# Memberships, coordinations, invitations, merges and the data version (ETag /
-# Last-Modified, with its signals) live in their own modules.
+# Memberships, coordinations, invitations, campaigns, merges and the data version
+# (ETag / Last-Modified, with its signals) live in their own modules.
+from mediation.campaigns import (  # noqa: E402
+    Campaign,
+    CampaignMail,
+    CampaignOptOut,
+    ProposedChange,
+)
 from mediation.memberships import (  # noqa: E402
     Coordination,
     CoordinatorDigest,
@@ -734,6 +740,9 @@ from mediation.merges import DistinctPair, Merge, SourceIdentifier  # noqa: E402
 from mediation.versioning import DataVersion  # noqa: E402
 
 __all__ = [
+    "Campaign",
+    "CampaignMail",
+    "CampaignOptOut",
     "Coordination",
     "CoordinatorDigest",
     "DataVersion",
@@ -743,6 +752,7 @@ __all__ = [
     "JoinRequest",
     "Membership",
     "Merge",
+    "ProposedChange",
     "ServiceType",
     "SourceIdentifier",
     "Stop",

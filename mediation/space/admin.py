@@ -4,11 +4,15 @@ from django.contrib import admin
 
 from mediation.admin import HistoryAdmin
 from mediation.models import (
+    Campaign,
+    CampaignMail,
+    CampaignOptOut,
     Coordination,
     CoordinatorDigest,
     Invitation,
     JoinRequest,
     Membership,
+    ProposedChange,
     VerificationReminder,
 )
 
@@ -65,3 +69,35 @@ class VerificationReminderAdmin(admin.ModelAdmin):
 class CoordinatorDigestAdmin(admin.ModelAdmin):
     list_display = ["user", "sent_at", "places"]
     search_fields = ["user__email"]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "created_by", "created_at"]
+    readonly_fields = ["created_at", "created_by", "bassins"]
+
+    def has_add_permission(self, request):
+        return False  # launched from Mon espace or send_update_campaign, with their mails
+
+
+@admin.register(CampaignMail)
+class CampaignMailAdmin(admin.ModelAdmin):
+    list_display = ["structure", "email", "campaign", "sent", "outcome", "answered_at"]
+    list_filter = ["outcome", "sent"]
+    search_fields = ["structure__name", "email"]
+    exclude = ["nonce"]
+    readonly_fields = ["campaign", "structure", "email", "sent_at", "expires_at"]
+
+
+@admin.register(CampaignOptOut)
+class CampaignOptOutAdmin(admin.ModelAdmin):
+    list_display = ["email", "created_at"]
+    search_fields = ["email"]
+
+
+@admin.register(ProposedChange)
+class ProposedChangeAdmin(admin.ModelAdmin):
+    list_display = ["structure", "created_at", "state", "decided_by"]
+    list_filter = ["state"]
+    search_fields = ["structure__name"]
+    readonly_fields = ["structure", "campaign_mail", "data", "changes", "created_at"]

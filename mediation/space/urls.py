@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from mediation.space import duplicate_views, views
+from mediation.space import campaign, duplicate_views, views
 
 app_name = "space"
 
@@ -85,4 +85,20 @@ urlpatterns = [
     path("moderation/demandes/<int:pk>/", views.decide_join_request, name="decide_join"),
     path("moderation/propositions/<int:pk>/", views.decide_proposal, name="decide_proposal"),
     path("moderation/signalements/<int:pk>/", views.handle_report, name="handle_report"),
+    path("moderation/corrections/<int:pk>/", campaign.decide_correction, name="decide_correction"),
+    path("campagnes/lancer/", campaign.campaign_launch, name="campaign_launch"),
+    path("campagnes/<int:pk>/", campaign.campaign_report, name="campaign_report"),
+    path("mise-a-jour/<str:token>/", campaign.campaign, name="campaign"),
+    path("mise-a-jour/<str:token>/corriger/", campaign.campaign_correct, name="campaign_correct"),
+    path("mise-a-jour/<str:token>/adresse/", campaign.campaign_geocode, name="campaign_geocode"),
+    path(
+        "mise-a-jour/<str:token>/mediateur/",
+        campaign.campaign_mediator,
+        name="campaign_mediator",
+    ),
+    path(
+        "desinscription/<str:token>/",
+        campaign.campaign_unsubscribe,
+        name="campaign_unsubscribe",
+    ),
 ]

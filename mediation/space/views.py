@@ -21,7 +21,15 @@ from django.views.decorators.http import require_GET, require_POST
 from mediation import geocoding, opening_hours, permissions
 from mediation.choices import Status
 from mediation.maps import map_config
-from mediation.models import ErrorReport, Invitation, JoinRequest, Structure, User
+from mediation.models import (
+    Campaign,
+    ErrorReport,
+    Invitation,
+    JoinRequest,
+    ProposedChange,
+    Structure,
+    User,
+)
 from mediation.space import actions, merge
 from mediation.space.forms import (
     AccountCreationForm,
@@ -102,6 +110,7 @@ def home(request):
             territory=Paginator(territory.order_by("name"), 50).get_page(request.GET.get("page")),
             bassins=user.coordinations.select_related("bassin"),
             pending=_queue(user, counts_only=True),
+            campaigns=Campaign.objects.filter(created_by=user)[:5],
         )
     return render(request, "space/home.html", context)
 
@@ -311,6 +320,11 @@ def structure_propose(request):
 @require_GET
 def geocode(request):
     """JSON for the "Trouver l’adresse sur la carte" button (BAN, else the commune)."""
+    return geocode_answer(request)
+
+
+def geocode_answer(request):
+    """The answer of `geocode`, also given to a place correcting its listing by campaign."""
     place = geocoding.locate(request.GET.get("q", "")[:300])
     if place is None:
         return JsonResponse(
@@ -533,6 +547,9 @@ def _queue(user, counts_only=False):
         "reports": ErrorReport.objects.filter(
             structure__in=structures, state=ErrorReport.State.NEW
         ).select_related("structure__commune__bassin"),
+        "corrections": ProposedChange.objects.filter(
+            structure__in=structures, state=ProposedChange.State.PENDING
+        ).select_related("structure", "campaign_mail"),
     }
     if counts_only:
         return {name: items.count() for name, items in queue.items()}

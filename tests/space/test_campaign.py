@@ -1,0 +1,225 @@
+"""The update campaign: places without a mediator confirm or correct their listing
+from a single-use link, without an account."""
+
+import re
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from mediation import campaigns
+from mediation.models import (
+    CampaignMail,
+    CampaignOptOut,
+    Invitation,
+    Membership,
+    ProposedChange,
+    Structure,
+)
+from mediation.space.forms import StructureForm
+from tests.factories import StructureFactory, commune
+from tests.space.conftest import form_payload
+
+pytestmark = pytest.mark.django_db
+
+BASE = "https://mediation.example"
+
+
+@pytest.fixture
+def library(db):
+    """A place of the bassin de Châteauroux with a public e-mail and no mediator."""
+    return StructureFactory(
+        name="Médiathèque Équinoxe",
+        commune=commune("36044"),
+        emails=["accueil@equinoxe.example"],
+        phone="+33254000000",
+    )
+
+
+def run(*args):
+    out = StringIO()
+    call_command("send_update_campaign", "--base-url", BASE, *args, stdout=out)
+    return out.getvalue()
+
+
+def link_of(message):
+    return re.search(r"https?://[^/\s]+(/espace/mise-a-jour/\S+/)", message.body)[1]
+
+
+def unsubscribe_of(message):
+    return re.search(r"https://mediation\.example(/espace/desinscription/\S+/)", message.body)[1]
+
+
+def test_only_places_without_mediator_with_a_known_e_mail_are_mailed(library, mediator, structure):
+    structure.emails = ["equipe@centre.example"]
+    structure.save()  # `structure` has a mediator: it keeps its own listing
+    StructureFactory(name="Sans e-mail", emails=[])
+    StructureFactory(name="Brouillon", status="draft", emails=["b@example.fr"])
+    output = run()
+    assert [m.to for m in mail.outbox] == [["accueil@equinoxe.example"]]
+    message = mail.outbox[0]
+    assert (
+        message.subject
+        == "« Médiathèque Équinoxe » : vos informations sont-elles toujours justes ?"
+    )
+    assert "Pas besoin de compte" in message.body
+    assert message.extra_headers["List-Unsubscribe"].startswith("<https://mediation.example/")
+    assert "Envoyés : 1" in output and "Sans réponse : 1" in output
+
+
+def test_at_most_one_campaign_mail_per_place_per_six_months(library):
+    run()
+    run()
+    assert len(mail.outbox) == 1
+    CampaignMail.objects.update(sent_at=timezone.now() - timedelta(days=183))
+    run()
+    assert len(mail.outbox) == 2
+
+
+def test_tout_est_juste_sets_the_verification_date_once(client, library):
+    run()
+    link = link_of(mail.outbox[0])
+    page = client.get(link).content.decode()
+    assert "Les informations de « Médiathèque Équinoxe » sont-elles justes ?" in page
+    assert "+33254000000" in page
+    response = client.post(link, {"action": "confirm"})
+    assert "est indiquée comme vérifiée aujourd’hui" in response.content.decode()
+    library.refresh_from_db()
+    assert library.verified_at is not None
+    assert library.history.latest().history_change_reason == campaigns.CONFIRMED_REASON
+    assert CampaignMail.objects.get().outcome == CampaignMail.Outcome.CONFIRMED
+    # Single use.
+    assert client.get(link).status_code == 410
+    assert client.post(link, {"action": "confirm"}).status_code == 410
+
+
+def test_an_expired_or_forged_link_is_refused_in_french(client, library):
+    run()
+    link = link_of(mail.outbox[0])
+    CampaignMail.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    response = client.get(link)
+    assert response.status_code == 410
+    assert "Il a expiré" in response.content.decode()
+    assert client.get(link[:-8] + "abcdefg/").status_code == 404
+
+
+def correction_payload(structure, **changes):
+    data = form_payload(StructureForm(instance=structure))
+    data.update(changes)
+    return data
+
+
+def test_a_correction_waits_for_the_coordinator_with_a_diff(client, library, coordinator):
+    run()
+    link = link_of(mail.outbox[0])
+    correct = link + "corriger/"
+    page = client.get(correct).content.decode()
+    assert "data-hours-editor-for" in page  # the mediators' hours editor
+    preview = client.post(
+        correct, correction_payload(library, phone="02 54 99 99 99", action="preview")
+    ).content.decode()
+    assert "Aperçu de votre correction" in preview
+    client.post(correct, correction_payload(library, phone="02 54 99 99 99", action="save"))
+    proposal = ProposedChange.objects.get()
+    assert proposal.state == ProposedChange.State.PENDING
+    assert [label for label, _old, _new in proposal.changes] == ["Téléphone"]
+    assert Structure.objects.get(pk=library.pk).phone == "+33254000000"  # not published yet
+    assert mail.outbox[-1].to == [coordinator.email]
+    assert "Téléphone" in mail.outbox[-1].body
+
+    # Meanwhile a coordinator changes another field: it is kept.
+    Structure.objects.filter(pk=library.pk).update(summary="Ateliers le mardi.")
+
+    client.force_login(coordinator)
+    queue = client.get(reverse("space:moderation")).content.decode()
+    assert "Corrections envoyées par les lieux (1)" in queue
+    assert "accueil@equinoxe.example" in queue
+    client.post(reverse("space:decide_correction", args=[proposal.pk]), {"decision": "accept"})
+    library.refresh_from_db()
+    assert library.phone in {"02 54 99 99 99", "+33254999999"}
+    assert library.summary == "Ateliers le mardi."
+    assert library.verified_at is not None
+    record = library.history.latest()
+    assert record.history_user == coordinator
+    assert record.history_change_reason == campaigns.CORRECTION_REASON
+    assert ProposedChange.objects.get().state == ProposedChange.State.ACCEPTED
+    assert CampaignMail.objects.get().outcome == CampaignMail.Outcome.CORRECTED
+
+
+def test_another_bassin_coordinator_cannot_decide(client, library, other_coordinator):
+    proposal = ProposedChange.objects.create(structure=library, data={}, changes=[])
+    client.force_login(other_coordinator)
+    response = client.post(
+        reverse("space:decide_correction", args=[proposal.pk]), {"decision": "accept"}
+    )
+    assert response.status_code == 403
+
+
+def test_the_unsubscribe_link_stops_further_campaigns(client, library):
+    run()
+    url = unsubscribe_of(mail.outbox[0])
+    assert "Confirmer la désinscription" in client.get(url).content.decode()
+    client.post(url)
+    assert CampaignOptOut.objects.filter(email="accueil@equinoxe.example").exists()
+    CampaignMail.objects.update(sent_at=timezone.now() - timedelta(days=400))
+    run()
+    assert len(mail.outbox) == 1
+
+
+def test_the_link_offers_to_become_the_mediator(client, library):
+    run()
+    response = client.post(link_of(mail.outbox[0]), {"action": "mediator"})
+    invitation = Invitation.objects.get()
+    assert invitation.email == "accueil@equinoxe.example"
+    assert invitation.structure == library
+    assert response["Location"].startswith("/espace/invitation/")
+    assert "Créer mon compte" in client.get(response["Location"]).content.decode()
+
+
+def test_the_report_counts_sent_confirmed_corrected_and_no_answer(client, library, coordinator):
+    for name in ("Lieu B", "Lieu C"):
+        StructureFactory(name=name, commune=commune("36044"), emails=[f"{name[-1]}@x.example"])
+    client.force_login(coordinator)
+    response = client.post(reverse("space:campaign_launch"))
+    assert len(mail.outbox) == 3
+    links = {m.to[0]: link_of(m) for m in mail.outbox}
+    client.logout()
+    client.post(links["accueil@equinoxe.example"], {"action": "confirm"})
+    b = Structure.objects.get(name="Lieu B")
+    client.post(
+        links["B@x.example"] + "corriger/", correction_payload(b, summary="Nouveau", action="save")
+    )
+    client.force_login(coordinator)
+    page = client.get(response["Location"]).content.decode()
+    figures = dict(re.findall(r"<th scope=\"row\">([^<]+)</th><td>(\d+)</td>", page))
+    assert figures["Envoyés"] == "3"
+    assert figures["Confirmés « tout est juste »"] == "1"
+    assert figures["Corrigés"] == "1"
+    assert figures["Sans réponse"] == "1"
+
+
+def test_the_coordinator_button_mails_only_their_bassins(client, library, coordinator):
+    StructureFactory(name="À Bourges", commune=commune("18033"), emails=["b@bourges.example"])
+    client.force_login(coordinator)
+    assert (
+        "Lancer une campagne de mise à jour" in client.get(reverse("space:home")).content.decode()
+    )
+    client.post(reverse("space:campaign_launch"))
+    assert [m.to for m in mail.outbox] == [["accueil@equinoxe.example"]]
+
+
+def test_a_mediator_cannot_launch_a_campaign(client, mediator):
+    client.force_login(mediator)
+    assert client.post(reverse("space:campaign_launch")).status_code == 403
+
+
+def test_a_place_with_a_mediator_is_never_mailed(library):
+    from tests.factories import UserFactory
+
+    Membership.objects.create(structure=library, user=UserFactory())
+    run()
+    assert mail.outbox == []
