@@ -9,7 +9,6 @@ decide the corrections in their moderation queue.
 
 from types import SimpleNamespace
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -21,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from mediation import campaigns, opening_hours, permissions
+from mediation.maps import map_config
 from mediation.models import Campaign, Invitation, ProposedChange, Structure
 from mediation.space import views as space_views
 from mediation.space.forms import StructureForm
@@ -141,12 +141,7 @@ def campaign_correct(request, token):
             "structure": mail.structure,
             "token": token,
             "geocode_url": reverse("space:campaign_geocode", args=[token]),
-            "map_config": {
-                "tiles": settings.MAP_TILE_URL,
-                "attribution": settings.MAP_TILE_ATTRIBUTION,
-                "center": settings.LEAFLET_CONFIG["DEFAULT_CENTER"],
-                "zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
-            },
+            "map_config": map_config(),
             **extra,
         },
     )
