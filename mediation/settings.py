@@ -69,6 +69,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside WhiteNoise, so that static files get them too.
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "mediation.headers.CrossOriginResourcePolicyMiddleware",
     # Before anything that may answer: CORS headers on every /api/ response.
     "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -205,7 +208,8 @@ DEFAULT_FROM_EMAIL = os.environ.get(
 )
 
 # Production hardening: on whenever DEBUG is off.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# X-Forwarded-Proto says "https" only if our own proxy wrote it; without one, anyone can.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES > 0 else None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
@@ -217,6 +221,34 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"  # mediation/headers.py
+# Browser features: geolocation ("Autour de moi") for the site itself, nothing else.
+PERMISSIONS_POLICY = {
+    "geolocation": ["self"],
+    "accelerometer": [],
+    "ambient-light-sensor": [],
+    "autoplay": [],
+    "bluetooth": [],
+    "browsing-topics": [],
+    "camera": [],
+    "clipboard-read": [],
+    "display-capture": [],
+    "encrypted-media": [],
+    "gyroscope": [],
+    "hid": [],
+    "idle-detection": [],
+    "local-fonts": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "otp-credentials": [],
+    "payment": [],
+    "publickey-credentials-get": [],
+    "screen-wake-lock": [],
+    "serial": [],
+    "usb": [],
+    "xr-spatial-tracking": [],
+}
 
 # Map: tiles from OpenStreetMap by default; IGN "Plan IGN v2" is the
 # documented alternative (MAP_TILES=ign). Attribution is always shown.
