@@ -14,8 +14,8 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
-from django.db.models import ExpressionWrapper, F, Q, Value
-from django.db.models.functions import Sqrt
+from django.db.models import ExpressionWrapper, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Least, Sqrt
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -222,6 +222,21 @@ def new_uid():
     return uuid.uuid4().hex
 
 
+def squared_degrees(lat, lon, prefix=""):
+    """The squared planar distance (in degrees of a meridian) from the point to the row's
+    `latitude`/`longitude` (see `planar_coefficients()`), as an SQL expression."""
+    cos0, slope = planar_coefficients(float(lat))
+    dy = F(f"{prefix}latitude") - Value(float(lat))
+    dx = (F(f"{prefix}longitude") - Value(float(lon))) * (Value(cos0) - Value(slope) * dy)
+    return ExpressionWrapper(dx * dx + dy * dy, output_field=models.FloatField())
+
+
+def _distance_km():
+    return ExpressionWrapper(
+        Value(KM_PER_DEGREE) * Sqrt(F("squared_degrees")), output_field=models.FloatField()
+    )
+
+
 def nearest_first(queryset, lat, lon, radius_km=None):
     """`queryset` (of a model with `latitude`/`longitude`) nearest first, with `distance_km`.
 
@@ -232,16 +247,8 @@ def nearest_first(queryset, lat, lon, radius_km=None):
     if radius_km is not None:
         south, north, west, east = bounding_box(lat, lon, float(radius_km))
         queryset = queryset.filter(latitude__range=(south, north), longitude__range=(west, east))
-    cos0, slope = planar_coefficients(lat)
-    dy = F("latitude") - Value(lat)
-    dx = (F("longitude") - Value(lon)) * (Value(cos0) - Value(slope) * dy)
-    queryset = queryset.alias(
-        squared_degrees=ExpressionWrapper(dx * dx + dy * dy, output_field=models.FloatField())
-    ).annotate(
-        distance_km=ExpressionWrapper(
-            Value(KM_PER_DEGREE) * Sqrt(F("squared_degrees")),
-            output_field=models.FloatField(),
-        )
+    queryset = queryset.alias(squared_degrees=squared_degrees(lat, lon)).annotate(
+        distance_km=_distance_km()
     )
     if radius_km is not None:
         queryset = queryset.filter(squared_degrees__lte=(float(radius_km) / KM_PER_DEGREE) ** 2)
@@ -353,12 +360,9 @@ class StructureQuerySet(models.QuerySet):
         """Declared accessible in a wheelchair (`value` False: declared not accessible)."""
         return self.filter(wheelchair_accessible=value)
 
-    def in_bbox(self, west, south, east, north):
-        """Structures whose position lies in the rectangle (GeoJSON order)."""
-        return self.filter(latitude__range=(south, north), longitude__range=(west, east))
-
     def near(self, lat, lon, radius_km=None):
-        """Structures with a position, nearest first, annotated with `distance_km`.
+        """Structures nearest first, annotated with `distance_km`: each at the nearest of
+        its locations — its own address or one of its itinerant stops.
 
         The distance is the equirectangular one at the pair's mean latitude (see
         `planar_distance()`): at the scale of a region it differs from the
@@ -368,7 +372,41 @@ class StructureQuerySet(models.QuerySet):
         The API's fast path (`mediation/api/nearby.py`) writes the same
         computation in SQL by hand.
         """
-        return nearest_first(self, lat, lon, radius_km)
+        lat, lon = float(lat), float(lon)
+        stops = Stop.objects.filter(structure=OuterRef("pk"))
+        queryset = self
+        if radius_km is not None:
+            south, north, west, east = bounding_box(lat, lon, float(radius_km))
+            box = {"latitude__range": (south, north), "longitude__range": (west, east)}
+            stops = stops.filter(**box)
+            queryset = queryset.filter(
+                Q(**box) | Q(pk__in=Stop.objects.filter(**box).values("structure_id"))
+            )
+        nearest_stop = Subquery(
+            stops.annotate(squared=squared_degrees(lat, lon))
+            .order_by("squared")
+            .values("squared")[:1],
+            output_field=models.FloatField(),
+        )
+        queryset = (
+            queryset.alias(own_squared=squared_degrees(lat, lon), stop_squared=nearest_stop)
+            .alias(
+                squared_degrees=Least(
+                    Coalesce("own_squared", "stop_squared"), Coalesce("stop_squared", "own_squared")
+                )
+            )
+            .filter(squared_degrees__isnull=False)
+            .annotate(distance_km=_distance_km())
+        )
+        if radius_km is not None:
+            queryset = queryset.filter(squared_degrees__lte=(float(radius_km) / KM_PER_DEGREE) ** 2)
+        return queryset.order_by("squared_degrees", "pk")
+
+    def in_bbox(self, west, south, east, north):
+        """Structures with a location in the rectangle (GeoJSON order): their own
+        position or one of their itinerant stops."""
+        box = {"latitude__range": (south, north), "longitude__range": (west, east)}
+        return self.filter(Q(**box) | Q(pk__in=Stop.objects.filter(**box).values("structure_id")))
 
 
 class Structure(ValidatedModel):

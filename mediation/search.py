@@ -318,7 +318,7 @@ def _located_rows(queryset, origin):
     for structure_id, stop_id, distance, hours in stops.values_list(
         "structure_id", "pk", "distance_km", "opening_hours"
     ):
-        if structure_id not in rows or distance < rows[structure_id][0]:
+        if structure_id not in rows or distance <= rows[structure_id][0]:
             rows[structure_id] = (distance, hours, stop_id)
     return rows
 

@@ -40,6 +40,7 @@ from mediation.fields import MultiValueField
 from mediation.models import (
     KM_PER_DEGREE,
     ServiceType,
+    Stop,
     Structure,
     bounding_box,
     planar_coefficients,
@@ -74,8 +75,8 @@ def page(query, *, offset, limit):
     lat, lon, radius_km = query
     south, north, west, east = bounding_box(lat, lon, radius_km)
     cos0, slope = planar_coefficients(lat)
-    disc = [lon, cos0, slope, lat, lat, choices.Status.PUBLISHED, south, north, west, east]
-    disc.append((radius_km / KM_PER_DEGREE) ** 2)
+    box = [lon, cos0, slope, lat, lat, choices.Status.PUBLISHED, south, north, west, east]
+    disc = [*box, *box, (radius_km / KM_PER_DEGREE) ** 2]  # the places, then their stops
     connection = connections[router.db_for_read(Structure)]
     statements = _statements(connection.vendor)
     with connection.cursor() as cursor:
@@ -115,16 +116,28 @@ class _Statements:
 
         latitude, longitude = column(structure, "latitude"), column(structure, "longitude")
         structure_id = column(structure, "id")
-        # Squared distance in degrees of a meridian (see planar_coefficients()).
+        stop = Stop._meta
+        p = quote(stop.db_table)
+        stop_latitude, stop_longitude = column(stop, "latitude"), column(stop, "longitude")
+        # Squared distance in degrees of a meridian (see planar_coefficients()), each
+        # place at the nearest of its locations: its address or one of its stops.
         disc = f"""
-            SELECT id, dx * dx + dy * dy AS squared FROM (
+            SELECT id, MIN(dx * dx + dy * dy) AS squared FROM (
                 SELECT {structure_id} AS id,
                        ({longitude} - %s) * (%s - %s * ({latitude} - %s)) AS dx,
                        {latitude} - %s AS dy
                 FROM {s}
                 WHERE {column(structure, "status")} = %s
                   AND {latitude} BETWEEN %s AND %s AND {longitude} BETWEEN %s AND %s
-            ) box
+                UNION ALL
+                SELECT {p}.{column(stop, "structure")} AS id,
+                       ({p}.{stop_longitude} - %s) * (%s - %s * ({p}.{stop_latitude} - %s)) AS dx,
+                       {p}.{stop_latitude} - %s AS dy
+                FROM {p} JOIN {s} ON {s}.{structure_id} = {p}.{column(stop, "structure")}
+                WHERE {s}.{column(structure, "status")} = %s
+                  AND {p}.{stop_latitude} BETWEEN %s AND %s
+                  AND {p}.{stop_longitude} BETWEEN %s AND %s
+            ) located GROUP BY id
         """
         self.count = f"SELECT COUNT(*) FROM ({disc}) disc WHERE squared <= %s"
         own = [*STRUCTURE_FIELDS.values(), "pk", "slug", "city", "verified_at"]

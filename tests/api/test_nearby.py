@@ -17,7 +17,7 @@ from simple_history.utils import update_change_reason
 from mediation import choices
 from mediation.api import nearby
 from mediation.models import ServiceType, Structure, planar_distance
-from tests.factories import StructureFactory, commune
+from tests.factories import StopFactory, StructureFactory, commune
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/structures/"
@@ -51,6 +51,16 @@ def around_tours():
     # Not listed: a draft, and a place without a position.
     StructureFactory(name="Brouillon", commune=tours, status=choices.Status.DRAFT)
     StructureFactory(name="Sans position", commune=None, latitude=None, longitude=None)
+    # Itinerant places count where they stop: one based in Bourges, one with no address
+    # of its own, and a draft's stop (not listed).
+    bourges = commune("18033")
+    based_far = StructureFactory(name="Bus de Bourges", commune=bourges)
+    StopFactory(structure=based_far, commune=tours, latitude=tours.latitude + 0.01)
+    StopFactory(structure=based_far, commune=tours, latitude=tours.latitude + 0.2)
+    no_address = StructureFactory(name="Sans adresse fixe", latitude=None, longitude=None)
+    StopFactory(structure=no_address, commune=tours, longitude=tours.longitude - 0.05)
+    draft = StructureFactory(name="Brouillon itinérant", status=choices.Status.DRAFT)
+    StopFactory(structure=draft, commune=tours)
     # `date_maj` ignores imports: one place was last changed by an import.
     imported = places[3]
     imported.phone = "+33247000000"
@@ -117,8 +127,12 @@ def test_distances_are_those_of_the_queryset(client, around_tours):
     for row in results["results"]:
         place = by_uid[row["id"]]
         assert row["distance_km"] == round(place.distance_km, 3)
+        # Each place at the nearest of its locations: its address or one of its stops.
+        locations = [(stop.latitude, stop.longitude) for stop in place.stops.all()]
+        if place.latitude is not None:
+            locations.append((place.latitude, place.longitude))
         assert place.distance_km == pytest.approx(
-            planar_distance(*origin, place.latitude, place.longitude), abs=1e-9
+            min(planar_distance(*origin, lat, lon) for lat, lon in locations), abs=1e-9
         )
 
 
@@ -172,3 +186,17 @@ def test_one_query_whatever_the_page_size(client, around_tours):
     # The data version (one row, by primary key), then the page, its rows and
     # their kinds, with the total.
     assert counts == [2, 2]
+
+
+def test_itinerant_places_are_found_where_they_stop(client, around_tours):
+    params = {"near": f"{around_tours.latitude},{around_tours.longitude}", "radius": "5"}
+    results = client.get(URL, params).json()["results"]
+    by_name = {item["nom"]: item for item in results}
+    assert by_name["Bus de Bourges"]["distance_km"] < 1.2  # its stop, not Bourges
+    assert "Sans adresse fixe" in by_name
+    assert "Brouillon itinérant" not in by_name
+    west, south = around_tours.longitude - 0.06, around_tours.latitude - 0.005
+    box = f"{west},{south},{west + 0.02},{south + 0.01}"
+    assert [item["nom"] for item in client.get(URL, {"bbox": box}).json()["results"]] == [
+        "Sans adresse fixe"
+    ]
