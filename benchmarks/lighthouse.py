@@ -112,7 +112,9 @@ def main():
     missed = []
     try:
         print(f"Données : {data}. Lighthouse mobile, médiane de {args.runs} passages.")
-        print(f"{'page':<12} {'perf':>5} {'TBT ms':>7} {'CLS':>6} {'LCP ms':>7} {'Ko':>6} {'req':>4}")
+        print(
+            f"{'page':<12} {'perf':>5} {'TBT ms':>7} {'CLS':>6} {'LCP ms':>7} {'Ko':>6} {'req':>4}"
+        )
         for name, path in pages.items():
             runs = [figures(lighthouse(base + path)) for _ in range(args.runs)]
             median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
@@ -131,7 +133,9 @@ def main():
         process.terminate()
         process.wait()
     if missed:
-        print("Objectifs manqués (Performance ≥ 95, TBT ≤ 200 ms, CLS ≤ 0,02) : " + ", ".join(missed))
+        print(
+            "Objectifs manqués (Performance ≥ 95, TBT ≤ 200 ms, CLS ≤ 0,02) : " + ", ".join(missed)
+        )
         sys.exit(1)
     print("Objectifs atteints : Performance ≥ 95, TBT ≤ 200 ms, CLS ≤ 0,02.")
 

@@ -19,9 +19,12 @@ const hidden = (name) => {
 const latInput = hidden("lat");
 const lonInput = hidden("lon");
 form.addEventListener("formdata", (event) => {
-  for (const name of ["lat", "lon", "q"]) {
-    if (!event.formData.get(name)) event.formData.delete(name);
+  const data = event.formData;
+  for (const name of ["lat", "lon"]) {
+    if (!data.get(name)) data.delete(name);
   }
+  // An empty field alone is kept: the server then says what to type.
+  if (!data.get("q") && [...data.keys()].some((name) => name !== "q")) data.delete("q");
 });
 
 // --- Suggestions: an ARIA 1.2 combobox over the commune table ----------------
