@@ -510,7 +510,8 @@ def _locate(structure, row, *, geocode):
 
 
 def _clean(structure, row):
-    """Validate like a form; a bad optional value goes to the note, anything else rejects."""
+    """Check the row by the model's own rules, as every path does (`Structure.full_clean()`,
+    `mediation/validators.py`); a bad optional value goes to the note, anything else rejects."""
     for _attempt in range(3):
         try:
             structure.full_clean(exclude=["slug"])

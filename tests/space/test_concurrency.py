@@ -165,3 +165,24 @@ def form_data(response):
     data.setlist("conflicts", [c.key for c in response.context["merge"].conflicts])
     data["action"] = "save"
     return data
+
+
+def test_a_stop_field_changed_by_both_is_a_choice_too(
+    client, second_client, structure, bus_stop, mediator, coordinator
+):
+    theirs = edit_payload(structure, **{"stops-0-note": "Derrière l’église"})
+    mine = edit_payload(structure, summary="Ateliers", **{"stops-0-note": "Sur le parking"})
+    client.force_login(coordinator)
+    client.post(edit_url(structure), theirs)
+    second_client.force_login(mediator)
+    response = second_client.post(edit_url(structure), mine)
+    assert response.status_code == 409
+    [conflict] = response.context["merge"].conflicts
+    assert conflict.key == f"stop-{bus_stop.pk}-note"
+    assert conflict.label == "Étape « Salle des fêtes » : Précisions"
+    assert (conflict.mine, conflict.theirs) == ("Sur le parking", "Derrière l’église")
+    page = form_data(response)
+    page[f"choice-{conflict.key}"] = "theirs"
+    assert second_client.post(edit_url(structure), page).status_code == 302
+    assert Stop.objects.get(pk=bus_stop.pk).note == "Derrière l’église"
+    assert Structure.objects.get(pk=structure.pk).summary == "Ateliers"

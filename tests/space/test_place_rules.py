@@ -278,3 +278,19 @@ def test_existing_phones_are_normalised_by_the_migration(structure):
     assert Structure.objects.get(pk=structure.pk).phone == STORED
     other = Structure.objects.get(pk=other.pk)
     assert other.phone == "" and "Téléphone non reconnu : le standard" in other.import_note
+
+
+def test_names_stored_with_a_line_break_are_put_on_one_line_by_the_migration(structure):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("mediation.migrations.0012_single_line_fields")
+    Structure.objects.filter(pk=structure.pk).update(
+        name="Espace\r\nnumérique", summary="Deux\nlignes"
+    )
+    migration.one_line(apps, None)
+    fresh = Structure.objects.get(pk=structure.pk)
+    assert fresh.name == "Espace numérique"
+    assert fresh.summary == "Deux\nlignes"  # a paragraph may keep its line breaks
+    fresh.full_clean()
