@@ -28,6 +28,24 @@ class HistoryAdmin(SimpleHistoryAdmin):
                 record.history_change_reason = self.NO_REASON
 
 
+class PlaceSearchMixin:
+    """Admin search where "chateauroux" finds "Châteauroux" and "mediatheque" finds
+    "Médiathèque": the usual search, plus the places `Structure.objects.matching()` finds.
+
+    `place_path` leads from the admin's model to its place ("pk" for a place itself).
+    """
+
+    place_path = "structure"
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            places = Structure.objects.matching(search_term).values("pk")
+            lookup = "pk__in" if self.place_path == "pk" else f"{self.place_path}__in"
+            results = results | queryset.filter(**{lookup: places})
+        return results, may_have_duplicates
+
+
 class PointMapMixin:
     """Shows a Leaflet map above the latitude/longitude inputs: click or drag to place."""
 
@@ -100,7 +118,8 @@ class DepartmentFilter(admin.SimpleListFilter):
 
 
 @admin.register(Structure)
-class StructureAdmin(PointMapMixin, HistoryAdmin):
+class StructureAdmin(PlaceSearchMixin, PointMapMixin, HistoryAdmin):
+    place_path = "pk"
     list_display = ["name", "city", "bassin_name", "kinds_list", "status", "is_demo", "updated_at"]
     list_filter = ["status", "kinds", BassinFilter, DepartmentFilter, "is_demo", "source"]
     search_fields = ["name", "city", "postal_code", "code_insee", "address", "pivot", "source_id"]
@@ -232,7 +251,7 @@ class StructureAdmin(PointMapMixin, HistoryAdmin):
 
 
 @admin.register(Stop)
-class StopAdmin(PointMapMixin, HistoryAdmin):
+class StopAdmin(PlaceSearchMixin, PointMapMixin, HistoryAdmin):
     list_display = ["place", "commune", "structure", "opening_hours"]
     search_fields = ["place", "address", "commune__name", "structure__name"]
     list_filter = ["commune__department", "commune__bassin"]
@@ -240,7 +259,7 @@ class StopAdmin(PointMapMixin, HistoryAdmin):
 
 
 @admin.register(ErrorReport)
-class ErrorReportAdmin(admin.ModelAdmin):
+class ErrorReportAdmin(PlaceSearchMixin, admin.ModelAdmin):
     list_display = ["structure", "created_at", "state", "handled_by", "email"]
     list_filter = ["state", "structure__commune__bassin"]
     search_fields = ["message", "structure__name", "email"]

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from mediation.admin import HistoryAdmin
+from mediation.admin import HistoryAdmin, PlaceSearchMixin
 from mediation.models import (
     Campaign,
     CampaignMail,
@@ -18,7 +18,7 @@ from mediation.models import (
 
 
 @admin.register(Membership)
-class MembershipAdmin(HistoryAdmin):
+class MembershipAdmin(PlaceSearchMixin, HistoryAdmin):
     list_display = ["user", "structure", "created_at"]
     search_fields = ["user__email", "user__last_name", "structure__name"]
     list_filter = ["structure__commune__bassin"]
@@ -34,7 +34,7 @@ class CoordinationAdmin(HistoryAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(PlaceSearchMixin, admin.ModelAdmin):
     list_display = ["email", "structure", "invited_by", "created_at", "expires_at", "accepted_at"]
     search_fields = ["email", "structure__name"]
     readonly_fields = [
@@ -52,7 +52,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(JoinRequest)
-class JoinRequestAdmin(admin.ModelAdmin):
+class JoinRequestAdmin(PlaceSearchMixin, admin.ModelAdmin):
     list_display = ["user", "structure", "state", "created_at", "decided_by"]
     list_filter = ["state"]
     search_fields = ["user__email", "structure__name"]
@@ -60,7 +60,7 @@ class JoinRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(VerificationReminder)
-class VerificationReminderAdmin(admin.ModelAdmin):
+class VerificationReminderAdmin(PlaceSearchMixin, admin.ModelAdmin):
     list_display = ["structure", "sent_at", "recipients"]
     search_fields = ["structure__name", "recipients"]
 
@@ -81,7 +81,7 @@ class CampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(CampaignMail)
-class CampaignMailAdmin(admin.ModelAdmin):
+class CampaignMailAdmin(PlaceSearchMixin, admin.ModelAdmin):
     list_display = ["structure", "email", "campaign", "sent", "outcome", "answered_at"]
     list_filter = ["outcome", "sent"]
     search_fields = ["structure__name", "email"]
@@ -96,7 +96,7 @@ class CampaignOptOutAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProposedChange)
-class ProposedChangeAdmin(admin.ModelAdmin):
+class ProposedChangeAdmin(PlaceSearchMixin, admin.ModelAdmin):
     list_display = ["structure", "created_at", "state", "decided_by"]
     list_filter = ["state"]
     search_fields = ["structure__name"]

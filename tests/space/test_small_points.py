@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from mediation import exporters
-from mediation.models import Structure
+from mediation.models import ErrorReport, Structure
 from mediation.space.history import restore
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +67,19 @@ def test_verify_goes_back_to_the_page_it_came_from(client, structure, mediator):
     back = reverse("space:edit", args=[structure.pk])
     response = client.post(reverse("space:verify", args=[structure.pk]), {"next": back})
     assert response["Location"] == back
+
+
+@pytest.mark.parametrize("term", ["chateauroux", "CHATEAUROUX", "Châteauroux", "mediatheque"])
+def test_the_admin_search_ignores_accents_and_case(client, admin_user, term):
+    from tests.factories import StructureFactory, commune
+
+    found = StructureFactory(name="Médiathèque Équinoxe", commune=commune("36044"))
+    StructureFactory(name="Fablab", commune=commune("18033"))
+    client.force_login(admin_user)
+    html = client.get("/admin/mediation/structure/", {"q": term}).content.decode()
+    assert "Médiathèque Équinoxe" in html
+    assert "Fablab" not in html
+    # The lists of things about places (reports, memberships…) search their place the same way.
+    ErrorReport.objects.create(structure=found, message="Fermé le lundi")
+    reports = client.get("/admin/mediation/errorreport/", {"q": term}).content.decode()
+    assert "Signalement sur Médiathèque Équinoxe" in reports
