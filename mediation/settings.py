@@ -302,7 +302,11 @@ LEAFLET_CONFIG = {
 # Geocoding of full addresses with the Base Adresse Nationale (geopy BANFrance).
 # GEOCODER=off keeps every look-up on the commune table (offline machines).
 GEOCODER = os.environ.get("GEOCODER", "ban")
-GEOCODER_TIMEOUT = float(os.environ.get("GEOCODER_TIMEOUT", "3"))
+GEOCODER_TIMEOUT = float(os.environ.get("GEOCODER_TIMEOUT", "2"))  # per request to the BAN
+# A search waits at most this long for the BAN, then uses the commune table.
+GEOCODER_BUDGET = float(os.environ.get("GEOCODER_BUDGET", "2"))
+# BAN calls a visitor's searches may cause per minute (cached answers are free).
+GEOCODER_VISITOR_LIMIT = int(os.environ.get("GEOCODER_VISITOR_LIMIT", "10"))
 
 SITE_NAME = "Médiation numérique Centre-Val de Loire"
 

@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 from django.views.generic import DetailView, ListView
 
-from mediation import duplicates, opening_hours, search
+from mediation import duplicates, geocoding, opening_hours, search
 from mediation.client_ip import client_ip
 from mediation.forms import ErrorReportForm, SearchForm
 from mediation.maps import map_config
@@ -29,7 +29,8 @@ REPORTS_PER_HOUR = 5
 def home(request):
     """Home = search: one field, filters, then the nearest places, list and map."""
     form = SearchForm(request.GET or None)
-    outcome = search.run(form)
+    with geocoding.for_visitor(client_ip(request)):  # a limit on BAN calls per visitor
+        outcome = search.run(form)
     if outcome.page is not None:
         for structure in outcome.page.object_list:
             structure.distance_text = search.format_distance(structure.distance_km)
