@@ -9,7 +9,16 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from mediation.duplicates import probable_duplicates
 from mediation.maps import map_config
-from mediation.models import ErrorReport, ServiceType, Stop, Structure, User
+from mediation.models import (
+    DistinctPair,
+    ErrorReport,
+    Merge,
+    ServiceType,
+    SourceIdentifier,
+    Stop,
+    Structure,
+    User,
+)
 
 admin.site.site_header = "Médiation numérique Centre-Val de Loire — administration"
 admin.site.site_title = "Administration"
@@ -117,6 +126,14 @@ class DepartmentFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SourceIdentifierInline(admin.TabularInline):
+    """The other sources' identifiers a merged place answers to on import."""
+
+    model = SourceIdentifier
+    extra = 0
+    verbose_name_plural = "autres identifiants de source (fiches fusionnées)"
+
+
 @admin.register(Structure)
 class StructureAdmin(PlaceSearchMixin, PointMapMixin, HistoryAdmin):
     place_path = "pk"
@@ -127,7 +144,7 @@ class StructureAdmin(PlaceSearchMixin, PointMapMixin, HistoryAdmin):
     filter_horizontal = ["kinds"]
     readonly_fields = ["uid", "created_at", "updated_at"]
     list_select_related = ["commune__bassin"]
-    inlines = [StopInline]
+    inlines = [StopInline, SourceIdentifierInline]
     actions = ["publish", "archive"]
     fieldsets = [
         (
@@ -265,3 +282,27 @@ class ErrorReportAdmin(PlaceSearchMixin, admin.ModelAdmin):
     search_fields = ["message", "structure__name", "email"]
     autocomplete_fields = ["structure"]
     readonly_fields = ["created_at", "handled_at", "handled_by"]
+
+
+@admin.register(Merge)
+class MergeAdmin(admin.ModelAdmin):
+    """Merges done on the duplicates screen: read only (the history keeps the detail)."""
+
+    list_display = ["merged", "survivor", "merged_by", "merged_at"]
+    search_fields = ["merged__name", "survivor__name", "merged_slug"]
+    readonly_fields = ["survivor", "merged", "merged_slug", "picks", "merged_by", "merged_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(DistinctPair)
+class DistinctPairAdmin(admin.ModelAdmin):
+    """Pairs marked "pas un doublon"; deleting one lists the pair again."""
+
+    list_display = ["first", "second", "decided_by", "decided_at"]
+    search_fields = ["first__name", "second__name"]
+    readonly_fields = ["first", "second", "decided_by", "decided_at"]
+
+    def has_add_permission(self, request):
+        return False

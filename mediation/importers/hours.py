@@ -501,7 +501,8 @@ def census_hours(get):
 
     Sources, best first: the free text `c_horaire_ouverture`, the structured
     columns, then hours typed by mistake in `c_public_cible`. Every source
-    text not converted stays in the note; the days alone become a note line.
+    text not converted stays in the note, with `c_autres_horaires`; the days
+    alone become a note line.
     """
     days = census_days(get("c_jours_semaine"))
     text = get("c_horaire_ouverture")
@@ -527,6 +528,8 @@ def census_hours(get):
         # Kept unless it was converted whole.
         if source and not (source == chosen_text and not chosen.note):
             notes.append(source)
+    if get("c_autres_horaires"):  # "other hours" (holidays…): text only, never guessed
+        notes.append(get("c_autres_horaires"))
     if not chosen.opening_hours and days and not (text or public_text):
         notes.append("Jours d’ouverture : " + ", ".join(DAYS_FR[d] for d in days))
     remark = ""

@@ -13,6 +13,7 @@ How a census row becomes a Structure, column by column:
 - `c_contacts` (people's addresses) → the note only, never published;
 - `c_jours_semaine`, `c_horaire_ouverture`, `c_heure_debut_matin`… (and hours
   typed in `c_public_cible`) → OpenStreetMap hours, see `hours.census_hours()`;
+  what is not converted, and `c_autres_horaires`, stays as text;
 - `c_acces_pmr` oui/non → wheelchair access; `c_materiel_info` → the service
   "Accès internet et matériel informatique" and the equipment note;
   `c_accompagnement_personnel`/`c_formation` → support modes, their details
@@ -25,7 +26,7 @@ How a census row becomes a Structure, column by column:
 Ignored because they repeat other columns or are the tool's bookkeeping:
 `c_gid`, `c_etiquettes`, `c_sans_etiquette`, `c_b_*`, `c_arr_*`, `c_validation`,
 `c__userid_modification`, `c_initial_agent`, `c_epci` (derived from the
-commune), `c_autres_horaires` (always empty in the export).
+commune).
 """
 
 import csv

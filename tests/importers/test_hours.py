@@ -348,6 +348,17 @@ def test_census_row_uses_the_structured_columns_when_the_text_is_not_understood(
     assert remark == ""
 
 
+def test_census_row_keeps_the_other_hours_as_text():
+    conversion, _remark = census_hours(
+        census_row(
+            c_horaire_ouverture="du lundi au vendredi de 9h à 12h",
+            c_autres_horaires="Fermé la première semaine d’août",
+        )
+    )
+    assert conversion.opening_hours == "Mo-Fr 09:00-12:00"
+    assert conversion.note == "Fermé la première semaine d’août"
+
+
 def test_census_row_with_days_only_says_the_days_and_no_hours():
     conversion, remark = census_hours(census_row(c_jours_semaine="{Lundi,Jeudi}"))
     assert conversion.opening_hours == ""

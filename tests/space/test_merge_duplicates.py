@@ -242,3 +242,21 @@ def test_pending_requests_to_manage_the_archived_record_follow_the_place(pair):
     duplicates.merge(survivor=census, other=national, picks={})
     request.refresh_from_db()
     assert request.structure_id == census.pk
+
+
+def test_the_admin_shows_merges_and_can_list_a_pair_again(client, pair, admin_user):
+    census, national = pair
+    client.force_login(admin_user)
+    duplicates.merge(survivor=census, other=national, picks={}, user=admin_user)
+    change = client.get(reverse("admin:mediation_structure_change", args=[census.pk]))
+    assert "cn-0001" in change.content.decode()  # the other source's identifier, on the survivor
+    merges = client.get(reverse("admin:mediation_merge_changelist")).content.decode()
+    assert "France Services Châteauroux" in merges
+
+    third = StructureFactory(
+        name="MSAP CHATEAUROUX", address="2 rue de la Poste", commune=census.commune
+    )
+    distinct = duplicates.mark_distinct(first=census, second=third, user=admin_user)
+    assert duplicates.find_pair(census.pk, third.pk) is None
+    client.post(reverse("admin:mediation_distinctpair_delete", args=[distinct.pk]), {"post": "yes"})
+    assert duplicates.find_pair(census.pk, third.pk) is not None
