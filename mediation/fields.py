@@ -105,31 +105,31 @@ class EmailListField(MultiValueField):
     default_validators = [*MultiValueField.default_validators, validators.validate_email_addresses]
 
 
-class PhoneField(models.CharField):
-    """A French phone number, stored as "+33254123457", typed and shown "02 54 12 34 57"."""
-
-    default_validators = [validators.validate_phone]
+class NormalizedMixin:
+    """A model field whose value is brought to its stored form before it is checked."""
 
     def normalize(self, value):
-        return validators.normalize_phone(value)
+        return self.normalizer(value)
 
     def clean(self, value, model_instance):
         return super().clean(self.normalize(value), model_instance)
+
+
+class PhoneField(NormalizedMixin, models.CharField):
+    """A French phone number, stored as "+33254123457", typed and shown "02 54 12 34 57"."""
+
+    default_validators = [validators.validate_phone]
+    normalizer = staticmethod(validators.normalize_phone)
 
     def formfield(self, **kwargs):
         return super().formfield(**{"form_class": PhoneFormField, **kwargs})
 
 
-class WebAddressField(models.URLField):
+class WebAddressField(NormalizedMixin, models.URLField):
     """One web address, http:// or https:// only ("www.x.fr" is taken as https://)."""
 
     default_validators = [validators.validate_web_address]
-
-    def normalize(self, value):
-        return validators.normalize_web_address(value)
-
-    def clean(self, value, model_instance):
-        return super().clean(self.normalize(value), model_instance)
+    normalizer = staticmethod(validators.normalize_web_address)
 
     def formfield(self, **kwargs):
         return models.CharField.formfield(
