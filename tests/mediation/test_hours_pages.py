@@ -1,10 +1,13 @@
 """Hours as a visitor reads them: machine-readable, as the place gave them in text, or unknown."""
 
 import re
+from io import StringIO
 
 import pytest
+from django.core import mail
+from django.core.management import call_command
 
-from tests.factories import StructureFactory
+from tests.factories import StructureFactory, commune
 
 pytestmark = pytest.mark.django_db
 
@@ -45,3 +48,17 @@ def test_a_place_with_no_hours_at_all_says_so(client):
     structure = StructureFactory(opening_hours="", opening_hours_note="")
     page = text(client.get(structure.get_absolute_url()))
     assert "Horaires non renseignés : appelez avant de vous déplacer." in page
+
+
+def test_the_update_campaign_page_shows_text_hours_as_given(client):
+    StructureFactory(
+        commune=commune("36044"),
+        emails=["accueil@exemple.fr"],
+        opening_hours="",
+        opening_hours_note=CENSUS_TEXT,
+    )
+    call_command("send_update_campaign", "--base-url", "https://m.example", stdout=StringIO())
+    link = re.search(r"https://m\.example(/espace/mise-a-jour/\S+/)", mail.outbox[0].body)[1]
+    page = text(client.get(link))
+    assert f"Horaires Tels que communiqués : {CENSUS_TEXT}" in page
+    assert "Horaires (non renseignés)" not in page
