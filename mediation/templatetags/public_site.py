@@ -7,7 +7,7 @@ from django import template
 from django.conf import settings
 from django.utils.safestring import mark_safe
 
-from mediation import french, needs
+from mediation import french, needs, validators
 
 register = template.Library()
 
@@ -15,13 +15,7 @@ register = template.Library()
 @register.filter
 def phone_display(value):
     """ "+33254000000" → "02 54 00 00 00" (French national format); unchanged if unreadable."""
-    if not value:
-        return ""
-    try:
-        number = phonenumbers.parse(value, "FR")
-    except phonenumbers.NumberParseException:
-        return value
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return validators.display_phone(value)
 
 
 @register.filter
@@ -29,9 +23,8 @@ def phone_uri(value):
     """A `tel:` link target in the international format ("tel:+33254000000")."""
     if not value:
         return ""
-    try:
-        number = phonenumbers.parse(value, "FR")
-    except phonenumbers.NumberParseException:
+    number = validators.parse_phone(value)
+    if number is None:
         return "tel:" + "".join(c for c in value if c.isdigit() or c == "+")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.RFC3966)
 
