@@ -415,8 +415,10 @@ def structure_restore(request, pk, history_id):
     try:
         restore(structure=structure, history_id=history_id, user=request.user)
     except ValidationError as error:
+        # A stop of that version may break a rule too: its fields are named plainly.
+        labels = {f.name: field_label(Structure, f.name) for f in Structure._meta.concrete_fields}
         faults = " ".join(
-            f"{field_label(Structure, name) if name != '__all__' else 'Fiche'} : {message}"
+            f"{labels.get(name, 'Étape' if name != '__all__' else 'Fiche')} : {message}"
             for name, errors in error.message_dict.items()
             for message in errors
         )

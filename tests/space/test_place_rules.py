@@ -294,3 +294,27 @@ def test_names_stored_with_a_line_break_are_put_on_one_line_by_the_migration(str
     assert fresh.name == "Espace numérique"
     assert fresh.summary == "Deux\nlignes"  # a paragraph may keep its line breaks
     fresh.full_clean()
+
+
+def test_restoring_a_version_whose_stop_breaks_the_rules_is_refused_whole(
+    client, structure, coordinator
+):
+    from mediation.models import Stop
+    from tests.factories import StopFactory
+
+    stop = StopFactory(structure=structure, place="Salle des fêtes")
+    structure.save()
+    good = structure.history.first()
+    record = Stop.history.filter(id=stop.pk).first()
+    record.history_id = None
+    record.history_date = good.history_date
+    record.place = "Salle\ndes fêtes"  # recorded before the rules
+    record.save()
+    structure.name = "Autre nom"
+    structure.save()
+    client.force_login(coordinator)
+    response = client.post(
+        reverse("space:restore", args=[structure.pk, good.history_id]), follow=True
+    )
+    assert "Cette version ne peut pas être restaurée : Étape" in response.content.decode()
+    assert Structure.objects.get(pk=structure.pk).name == "Autre nom"  # nothing half-restored
