@@ -15,8 +15,9 @@ from django.db.models import Max
 from django.utils import formats, timezone
 
 from mediation.duplicates import merged_ids
-from mediation.fields import MultiValueField
+from mediation.fields import MultiValueField, PhoneField
 from mediation.models import Membership, ServiceType, Stop, Structure
+from mediation.validators import display_phone
 
 # Fields a restore leaves alone: identity, publication and bookkeeping.
 NOT_RESTORED = {
@@ -189,6 +190,8 @@ def display_value(model, name, value):
     if isinstance(model_field, MultiValueField):
         values = model_field.to_python(value)
         return " ; ".join(values) if values else "(vide)"
+    if isinstance(model_field, PhoneField):
+        return display_phone(value)
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(value, bool):

@@ -260,7 +260,12 @@ def test_defect_4_up_to_date_with_unsaved_changes_saves_them_through_the_preview
     html = response.content.decode()
     assert response.status_code == 200
     assert "Vous aviez des modifications qui n’étaient pas enregistrées" in html
-    assert [change.label for change in response.context["changes"]] == ["Téléphone"]
+    [change] = response.context["changes"]
+    assert (change.label, change.old, change.new) == (
+        "Téléphone",
+        "02 54 00 00 00",
+        "02 54 12 34 57",
+    )
     assert 'name="verify" value="1"' in html
     structure = Structure.objects.get(pk=structure.pk)
     assert structure.verified_at is None and structure.phone == "+33254000000"  # nothing lost yet
