@@ -77,3 +77,8 @@ def dans(department):
 def bassin_de_vie(name):
     """ "bassin de vie d’Issoudun", "bassin de vie du Blanc"."""
     return f"bassin de vie {de(name)}"
+
+
+def thousands(number):
+    """12345 → "12 345", with the narrow no-break space French typography uses."""
+    return f"{int(number):,}".replace(",", "\u202f")

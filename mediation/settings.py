@@ -302,6 +302,10 @@ LEAFLET_CONFIG = {
 # Geocoding of full addresses with the Base Adresse Nationale (geopy BANFrance).
 # GEOCODER=off keeps every look-up on the commune table (offline machines).
 GEOCODER = os.environ.get("GEOCODER", "ban")
+
+# Recompute every commune's distance to help after each committed change of places
+# (territories/coverage.py). The tests turn it off but where they check it.
+COVERAGE_ON_COMMIT = True
 GEOCODER_TIMEOUT = float(os.environ.get("GEOCODER_TIMEOUT", "2"))  # per request to the BAN
 # A search waits at most this long for the BAN, then uses the commune table.
 GEOCODER_BUDGET = float(os.environ.get("GEOCODER_BUDGET", "2"))

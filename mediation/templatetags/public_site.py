@@ -54,6 +54,12 @@ def dans_filter(department):
     return french.dans(str(department))
 
 
+@register.filter(name="thousands")
+def thousands_filter(number):
+    """12345 → "12 345"."""
+    return french.thousands(number or 0)
+
+
 @register.filter
 def bassin_de_vie(name):
     """ "Issoudun" → "bassin de vie d’Issoudun"."""

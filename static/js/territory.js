@@ -1,5 +1,5 @@
 // Bassin, department and bassins index pages: the outline(s) and the places.
-import { baseMap, loadLeaflet, outlines, pin, readJSON } from "./map.js";
+import { baseMap, escapeHTML, loadLeaflet, outlines, pin, readJSON } from "./map.js";
 
 const config = readJSON("map-config");
 const data = readJSON("map-data");
@@ -17,6 +17,21 @@ if (config && data) {
     map.fitBounds(outline.getBounds());
   } else {
     map.setView(config.center, config.zoom);
+  }
+  // Communes coloured by their distance to the nearest place, sized by population;
+  // the same figures are in the page's tables.
+  for (const [lat, lon, name, population, km, distanceClass] of data.communes ?? []) {
+    L.circleMarker([lat, lon], {
+      radius: Math.max(3, Math.min(14, Math.sqrt(population) / 10)),
+      className: `commune-dot dot-${distanceClass}`,
+      weight: 1,
+      fillOpacity: 0.75,
+    })
+      .bindTooltip(
+        `${escapeHTML(name)} : ${population.toLocaleString("fr-FR")} hab., ` +
+          (km === null ? "aucun lieu" : `${km.toLocaleString("fr-FR")} km du lieu le plus proche`),
+      )
+      .addTo(map);
   }
   for (const [lat, lon, name, url] of data.points ?? []) {
     pin([lat, lon], name)

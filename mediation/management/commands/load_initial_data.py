@@ -10,7 +10,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from mediation.models import ServiceType, Structure
-from territories.models import Commune
+from territories import coverage
+from territories.models import Commune, CommuneCoverage
 
 FIXTURES_DIR = "fixtures"
 
@@ -35,6 +36,9 @@ class Command(BaseCommand):
         if not no_demo and not Structure.objects.exists():
             call_command("loaddata", f"{FIXTURES_DIR}/demo_structures.json", verbosity=0)
             loaded.append("structures de démonstration")
+        if loaded or not CommuneCoverage.objects.exists():
+            # Fixtures load raw, without the signals that keep the figures current.
+            coverage.compute()
         if loaded:
             self.stdout.write(self.style.SUCCESS(f"Chargé : {', '.join(loaded)}."))
         else:
