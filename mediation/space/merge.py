@@ -198,7 +198,10 @@ def rebase(data, structure):
         return result
     version = version_at(structure, token)
     if version is None:
-        return result  # an unknown version: the form is taken as it is
+        # A token this place never had (a forged or truncated page): the form
+        # is taken as it is, as on a page loaded now.
+        data["version"] = current_token
+        return result
     result.moved = True
     base_form = StructureForm(
         instance=version.record.instance, initial={"kinds": sorted(version.kinds)}

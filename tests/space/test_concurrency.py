@@ -186,3 +186,11 @@ def test_a_stop_field_changed_by_both_is_a_choice_too(
     assert second_client.post(edit_url(structure), page).status_code == 302
     assert Stop.objects.get(pk=bus_stop.pk).note == "Derrière l’église"
     assert Structure.objects.get(pk=structure.pk).summary == "Ateliers"
+
+
+def test_a_page_with_an_unknown_version_is_taken_as_it_is(client, structure, mediator):
+    client.force_login(mediator)
+    data = edit_payload(structure, summary="Mon texte")
+    data["version"] = "garbage"
+    assert client.post(edit_url(structure), data).status_code == 302
+    assert Structure.objects.get(pk=structure.pk).summary == "Mon texte"
