@@ -24,6 +24,8 @@ from mediation.space import actions
 from territories.models import BassinDeVie, Department
 
 REPORTS_PER_HOUR = 5
+# The territories' outlines, never shown with a place, are large JSON documents.
+OUTLINES = ("commune__bassin__outline", "commune__department__outline")
 
 
 def home(request):
@@ -76,6 +78,7 @@ class StructureDetailView(DetailView):
         return (
             Structure.objects.published()
             .select_related("commune__bassin", "commune__department")
+            .defer(*OUTLINES)
             .prefetch_related(
                 "kinds", Prefetch("stops", queryset=Stop.objects.select_related("commune"))
             )
@@ -220,6 +223,7 @@ class ServiceTypeDetailView(DetailView):
         structures = (
             self.object.structures.published()
             .select_related("commune__department", "commune__bassin")
+            .defer(*OUTLINES)  # a large JSON document each, decoded per row: seconds
             .order_by("commune__department_id", "city", "name")
         )
         by_department = {}

@@ -39,7 +39,7 @@ class BassinListView(ListView):
     def get_queryset(self):
         return (
             BassinDeVie.objects.select_related("department")
-            .defer("outline")
+            .defer("outline", "department__outline")
             .annotate(count=Count("communes__structures", filter=_published()))
             .order_by("department_id", "name")
         )

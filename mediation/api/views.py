@@ -207,8 +207,12 @@ class StructureViewSet(
     def get_queryset(self):
         queryset = structure_queryset(Structure.objects.published()).order_by("name", "pk")
         if self.action == "retrieve":
-            queryset = queryset.select_related("commune__bassin").prefetch_related(
-                "kinds", Prefetch("stops", queryset=Stop.objects.select_related("commune"))
+            queryset = (
+                queryset.select_related("commune__bassin")
+                .defer("commune__bassin__outline", "commune__bassin__presentation")
+                .prefetch_related(
+                    "kinds", Prefetch("stops", queryset=Stop.objects.select_related("commune"))
+                )
             )
         return queryset
 
@@ -416,7 +420,26 @@ class CommuneViewSet(ContentETagMixin, viewsets.ReadOnlyModelViewSet):
     renderer_classes = [OrjsonRenderer, BrowsableAPIRenderer]
 
     def get_queryset(self):
-        return Commune.objects.select_related("bassin").order_by("name", "pk")
+        # Only the bassin's slug: its outline (a large JSON document) would be
+        # read and decoded for every commune (1–2 s for 1,000 communes).
+        return (
+            Commune.objects.select_related("bassin")
+            .only(*COMMUNE_COLUMNS, "bassin__slug")
+            .order_by("name", "pk")
+        )
+
+
+COMMUNE_COLUMNS = [
+    "code_insee",
+    "name",
+    "postal_codes",
+    "department_id",
+    "epci_id",
+    "bassin_id",
+    "latitude",
+    "longitude",
+    "population",
+]
 
 
 def documentation(request):

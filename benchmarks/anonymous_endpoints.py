@@ -1,0 +1,164 @@
+"""Server time of every anonymous endpoint at its maximum page size.
+
+No anonymous request may be expensive: each endpoint a visitor or a partner can
+call without an account is timed in-process (the whole Django stack: middleware,
+view, rendering; no network), `--repeat` times after a warm-up, on the real data
+(census + national export from ../shared/data) in a throw-away SQLite file, or
+on PostgreSQL with --postgres. Target: p95 ≤ 50 ms for each.
+
+    .venv/bin/python benchmarks/anonymous_endpoints.py
+    .venv/bin/python benchmarks/anonymous_endpoints.py --postgres --repeat 40
+
+Conditional requests are not used: every call builds the full answer, as for a
+first visit. The rate limits are lifted for the measure.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from api_speed import (  # noqa: E402
+    POSTGRES_URL,
+    django_env,
+    ensure_postgres_database,
+    prepare_real_database,
+)
+
+TARGET_MS = 50
+
+
+def endpoints():
+    """(label, path) of every anonymous endpoint, at its maximum page size."""
+    from mediation.models import ServiceType, Structure
+    from territories.models import BassinDeVie, Commune, Department
+
+    place = Structure.objects.published().order_by("pk").first()
+    bassin = BassinDeVie.objects.order_by("slug").first()
+    department = Department.objects.order_by("pk").first()
+    kind = ServiceType.objects.order_by("pk").first()
+    commune = Commune.objects.get(pk="37261")  # Tours
+    near = f"{commune.latitude},{commune.longitude}"
+    return [
+        ("accueil", "/"),
+        ("recherche commune", "/?q=Tours"),
+        ("recherche adresse (table des communes)", "/?q=12+rue+Nationale+Tours"),
+        ("recherche autour de moi", f"/?lat={commune.latitude}&lon={commune.longitude}"),
+        ("fiche d’un lieu", place.get_absolute_url()),
+        ("types", "/types/"),
+        ("un type", kind.get_absolute_url()),
+        ("bassins", "/territoires/bassins/"),
+        ("un bassin", bassin.get_absolute_url()),
+        ("un département", department.get_absolute_url()),
+        ("contours des bassins", "/territoires/bassins.geojson"),
+        ("suggestions de communes", "/territoires/communes/suggestions.json?q=sai"),
+        ("carte : tous les lieux", "/carte/lieux.json"),
+        ("accessibilité", "/accessibilite/"),
+        ("mentions légales", "/mentions-legales/"),
+        ("healthz", "/healthz"),
+        ("API lieux page_size=1000", "/api/v1/structures/?page_size=1000"),
+        ("API lieux near page_size=1000", f"/api/v1/structures/?near={near}&page_size=1000"),
+        ("API lieux q=", "/api/v1/structures/?q=mediatheque&page_size=1000"),
+        ("API un lieu", f"/api/v1/structures/{place.uid}/"),
+        ("API GeoJSON", "/api/v1/structures/geojson/"),
+        ("API export CSV", "/api/v1/lieux-mediation-numerique.csv"),
+        ("API export JSON", "/api/v1/lieux-mediation-numerique.json"),
+        ("API types", "/api/v1/types/"),
+        ("API bassins", "/api/v1/bassins/"),
+        ("API communes page_size=1000", "/api/v1/communes/?page_size=1000"),
+        ("API une commune", "/api/v1/communes/37261/"),
+        ("API schéma OpenAPI", "/api/v1/schema/"),
+        ("API documentation", "/api/v1/documentation/"),
+    ]
+
+
+def inner(repeat):
+    import django
+
+    django.setup()
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment(debug=False)  # DEBUG off, as in production
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_ACCEPT_ENCODING="gzip")
+    results = []
+    for label, path in endpoints():
+        for _ in range(3):  # warm-up: templates, caches of the process
+            response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        timings = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            response = client.get(path)
+            if response.streaming:
+                b"".join(response.streaming_content)
+            timings.append((time.perf_counter() - start) * 1000)
+        timings.sort()
+        p95 = timings[min(len(timings) - 1, int(len(timings) * 0.95))]
+        results.append(
+            {
+                "endpoint": label,
+                "path": path,
+                "p50 ms": round(timings[len(timings) // 2], 1),
+                "p95 ms": round(p95, 1),
+                "octets": len(response.content) if not response.streaming else None,
+                "ok": p95 <= TARGET_MS,
+            }
+        )
+    print("RESULTS=" + json.dumps(results, ensure_ascii=False))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--database", help="a DATABASE_URL already filled (skips the import)")
+    parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.inner:
+        inner(args.repeat)
+        return
+    if args.database:
+        url, data = args.database, "base fournie"
+    else:
+        if args.postgres:
+            url = POSTGRES_URL
+            ensure_postgres_database(url)
+        else:
+            url = f"sqlite:///{tempfile.mkdtemp(prefix='bench-anon-')}/bench.sqlite3"
+        data = prepare_real_database(url)
+    # DEBUG=1 only for the static files' storage (no collectstatic); the measure
+    # itself runs with DEBUG off.
+    env = django_env(url, DJANGO_SETTINGS_MODULE="mediation.settings", DEBUG="1")
+    output = subprocess.run(
+        [sys.executable, __file__, "--inner", "--repeat", str(args.repeat)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if output.returncode:
+        print(output.stderr[-3000:], file=sys.stderr)
+        sys.exit(output.returncode)
+    line = next(x for x in output.stdout.splitlines() if x.startswith("RESULTS="))
+    results = json.loads(line.removeprefix("RESULTS="))
+    print(
+        f"Données : {data} ; {args.repeat} appels par point d’accès ; objectif p95 ≤ {TARGET_MS} ms"
+    )
+    print(f"{'point d’accès':42} {'p50 ms':>8} {'p95 ms':>8}  ")
+    for row in results:
+        mark = "✓" if row["ok"] else "✗"
+        print(f"{row['endpoint']:42} {row['p50 ms']:8.1f} {row['p95 ms']:8.1f}  {mark}")
+    over = [r["endpoint"] for r in results if not r["ok"]]
+    print(f"Au-delà de {TARGET_MS} ms : {', '.join(over) if over else 'aucun'}")
+
+
+if __name__ == "__main__":
+    main()
