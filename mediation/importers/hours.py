@@ -89,7 +89,9 @@ TIME_SIGNAL = re.compile(
 TOKEN = re.compile(
     r"(?P<colon>(?<!\d)(?P<ch>\d{1,2}):(?P<cm>\d{2})(?!\d))"
     r"|(?P<ordinal>(?<!\d)(?P<n>[1-5])\s*(?:er|ere|re|eme|e|nd|nde)(?![a-z]))"
-    r"|(?P<hour>(?<!\d)(?P<hh>\d{1,2})\s*(?:heures?|h)(?:\s*(?P<hm>\d{2})(?!\s*h))?)"
+    # "15h18h" is two times, but "09h30h" (no hour 30) is half past nine.
+    r"|(?P<hour>(?<!\d)(?P<hh>\d{1,2})\s*(?:heures?|h)"
+    r"(?:\s*(?:(?P<hm>\d{2})(?!\s*h)|(?P<hm2>2[5-9]|[3-5]\d)\s*h(?![a-z])))?)"
     r"|(?P<number>(?<!\d)\d+(?!\d))"
     r"|(?P<word>[a-z]+)"
     r"|(?P<punct>\S)"
@@ -135,7 +137,7 @@ def _tokens(text):
         elif match.group("ordinal"):
             tokens.append(("ordinal", int(match["n"])))
         elif match.group("hour"):
-            tokens.append(("time", (int(match["hh"]), int(match["hm"] or 0))))
+            tokens.append(("time", (int(match["hh"]), int(match["hm"] or match["hm2"] or 0))))
         elif match.group("number"):
             tokens.append(("number", int(match.group("number"))))
         elif match.group("word"):

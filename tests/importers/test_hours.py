@@ -151,6 +151,11 @@ CENSUS_LINES = [
         "Mo-Th 09:00-12:00,13:30-17:00; Fr 09:00-12:00",
     ),
     ("Du mardi au vendredi : 14 h -19 h", (), "Tu-Fr 14:00-19:00"),
+    (
+        "Lundi et Mardi 09h00-12h30 et 13h30-17h00/Mercredi 09h00-12h00 et 13h30-16h30/Jeudi 09h30h-12h30 et 13h30 17h00/Vendredi 09h00-12h30",
+        (),
+        "Mo,Tu 09:00-12:30,13:30-17:00; We 09:00-12:00,13:30-16:30; Th 09:30-12:30,13:30-17:00; Fr 09:00-12:30",
+    ),
     # Times only: the days come from `c_jours_semaine`.
     ("9h à  12h /  14h à  17h", WEEKDAYS, "Mo-Fr 09:00-12:00,14:00-17:00"),
     ("De 9h00 à 12h00  et de 14h00 à 17h00", WEEKDAYS, "Mo-Fr 09:00-12:00,14:00-17:00"),
@@ -249,7 +254,6 @@ KEPT_AS_TEXT = [
     "lundi au vendredi de 9h00 à 12h30 / lundi, mardi, jeudi 14h00 à 17h00 (sur rendez-vous les mercredi et vendredi après-midi)",
     "9h-12h - 14h-17h fermé le mercredi et vendredi matin. Ouvert 24h/24 - 7j/7 pour les coworkers",
     "19 communes de l'Indre : 10h à 12h30 et de 13h30 à 16h",
-    "Lundi et Mardi 09h00-12h30 et 13h30-17h00/Mercredi 09h00-12h00 et 13h30-16h30/Jeudi 09h30h-12h30 et 13h30 17h00/Vendredi 09h00-12h30",
     "9h - 13h et 14h - 17h  + Ateliers informatiques et MakerSpace : horaire Adaptable",
 ]
 
