@@ -7,7 +7,7 @@ class MediationConfig(AppConfig):
     verbose_name = "Médiation numérique"
 
     def ready(self):
-        from mediation import versioning  # noqa: F401  connects its signal receivers
+        from mediation import tombstones, versioning  # noqa: F401  connect their signal receivers
         from mediation.context_processors import forget_demo_flag
         from mediation.models import Structure
 

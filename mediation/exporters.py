@@ -109,6 +109,76 @@ SCHEMA_LABEL_SPELLING = {
     choices.FormationLabel.ETAPES_NUMERIQUES.value: "Étapes numériques(La Poste)",
 }
 
+# The region's kinds of place in the national vocabularies. `typologie` takes the
+# codes of the national library of the standard (@gouvfr-anct/lieux-de-mediation-
+# numerique, the data.inclusion structure typologies); `dispositif_programmes_
+# nationaux` the standard's closed list. A kind with no code of its own (an EPN,
+# a computer club, a Promeneur du Net's structure) adds none: its legal form is
+# what `typologie` would say, and only a person or the source knows it.
+#
+#   kind (/api/v1/types/)      typologie      dispositif_programmes_nationaux
+#   mediatheque                BIB            —
+#   france-services            RFS            France Services
+#   promeneur-du-net           —              Promeneurs du net
+#   coworking                  TIERS_LIEUX    —
+#   fablab-makerspace          TIERS_LIEUX    —
+#   espace-public-numerique    —              —
+#   club-informatique          —              —
+KIND_TYPOLOGIE = {
+    "mediatheque": "BIB",
+    "france-services": "RFS",
+    "coworking": "TIERS_LIEUX",
+    "fablab-makerspace": "TIERS_LIEUX",
+}
+KIND_DISPOSITIF = {
+    "france-services": choices.Dispositif.FRANCE_SERVICES.value,
+    "promeneur-du-net": choices.Dispositif.PROMENEURS.value,
+}
+
+
+def with_kind_codes(values, kinds, table):
+    """`values` (a list), then the codes that `table` gives the `kinds` (slugs), once each."""
+    merged = list(values)
+    for kind in kinds:
+        code = table.get(kind)
+        if code and code not in merged:
+            merged.append(code)
+    return merged
+
+
+def add_kind_codes(row):
+    """An API row (`types`, `typologie`, `dispositif_programmes_nationaux` as lists)
+    completed with its kinds' national codes, as the standard export has them."""
+    kinds = row["types"]
+    row["typologie"] = with_kind_codes(row["typologie"], kinds, KIND_TYPOLOGIE)
+    row["dispositif_programmes_nationaux"] = with_kind_codes(
+        row["dispositif_programmes_nationaux"], kinds, KIND_DISPOSITIF
+    )
+    return row
+
+
+def hours_with_note(hours, note):
+    """`horaires` with its note as an OpenStreetMap comment, as the national tools read it.
+
+    The comment ("…" after a rule) goes on every rule, so it qualifies the whole
+    week; a note without hours becomes `unknown "…"` (a comment alone would mean
+    "open 24/7"). Quotes, which would end the comment, become « ».
+    """
+    note = " ".join((note or "").split()).replace('"', "«", 1).replace('"', "»", 1)
+    note = note.replace('"', "'")
+    hours = (hours or "").strip()
+    if not note:
+        return hours
+    if not hours:
+        return f'unknown "{note}"'
+    if '"' in hours:  # already commented: kept as it is
+        return hours
+    rules = re.split(r"(\s*;\s*|\s*\|\|\s*)", hours)
+    return "".join(
+        part if index % 2 else f'{part} "{note}"' for index, part in enumerate(rules) if part
+    )
+
+
 # Historical records written by an import carry a change reason starting with
 # this: they do not count as an edit of the information (see `date_maj`).
 IMPORT_CHANGE_REASON = "Import"
@@ -178,12 +248,19 @@ def standard_record(structure):
         SCHEMA_LABEL_SPELLING.get(label, label) for label in structure.labels
     )
     record["date_maj"] = date_maj(structure)
+    kinds = [kind.slug for kind in structure.kinds.all()]
+    record["typologie"] = _joined(with_kind_codes(structure.typologie, kinds, KIND_TYPOLOGIE))
+    record["dispositif_programmes_nationaux"] = _joined(
+        with_kind_codes(structure.national_programmes, kinds, KIND_DISPOSITIF)
+    )
+    record["horaires"] = hours_with_note(structure.opening_hours, structure.opening_hours_note)
     return {column: record[column] for column in STANDARD_FIELDS}
 
 
 def standard_records(queryset=None):
     """Standard records of the published structures (or of `queryset`)."""
-    return (standard_record(s) for s in export_queryset(queryset).iterator(chunk_size=500))
+    structures = export_queryset(queryset).prefetch_related("kinds")
+    return (standard_record(s) for s in structures.iterator(chunk_size=500))
 
 
 # Validated columns whose legitimate values may start with "+" or "-": written
@@ -227,8 +304,9 @@ def standard_json(records):
 def feature_collection(items):
     """A GeoJSON FeatureCollection of dicts holding `latitude` and `longitude`.
 
-    Every other key becomes a property; a place without coordinates gets a
-    null geometry (allowed by RFC 7946) rather than disappearing.
+    Every other key becomes a property, and `id` is also the feature's own id
+    (RFC 7946 § 3.2), which map libraries use to follow a feature; a place
+    without coordinates gets a null geometry rather than disappearing.
     """
     features = []
     for item in items:
@@ -239,5 +317,6 @@ def feature_collection(items):
             if latitude is not None and longitude is not None
             else None
         )
-        features.append({"type": "Feature", "geometry": geometry, "properties": properties})
+        feature = {"type": "Feature", "id": item["id"]} if "id" in item else {"type": "Feature"}
+        features.append(feature | {"geometry": geometry, "properties": properties})
     return {"type": "FeatureCollection", "features": features}

@@ -798,3 +798,21 @@ __all__ = [
     "User",
     "VerificationReminder",
 ]
+
+
+class Tombstone(models.Model):
+    """A deleted place, as partners are told of it (`mediation/tombstones.py`).
+
+    Only the public identifier and the date are kept: nothing else of the place
+    remains. A place created again under the same identifier loses its tombstone.
+    """
+
+    uid = models.CharField("identifiant", max_length=64, unique=True)
+    deleted_at = models.DateTimeField("supprimé le", db_index=True)
+
+    class Meta:
+        verbose_name = "lieu supprimé"
+        verbose_name_plural = "lieux supprimés"
+
+    def __str__(self):
+        return self.uid

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from corsheaders.defaults import default_headers
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -358,5 +359,13 @@ SPECTACULAR_SETTINGS = {
 # CORS: any site may read the API from a browser (GET/HEAD/OPTIONS, /api/ only).
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_ALL_ORIGINS = True
-CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS")
+CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS", "PATCH")
+# Conditional requests from a browser: revalidation (If-None-Match / If-Modified-Since)
+# and PATCH with If-Match; the token goes in Authorization (no cookies).
+CORS_ALLOW_HEADERS = (
+    *default_headers,
+    "if-none-match",
+    "if-modified-since",
+    "if-match",
+)
 CORS_EXPOSE_HEADERS = ("ETag", "Last-Modified", "Retry-After", "Content-Disposition")

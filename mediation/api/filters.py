@@ -251,26 +251,43 @@ class StrictFilterSet(django_filters.FilterSet):
         return valid and not errors
 
     def parameter_errors(self):
-        accepted = [*self.filters, *self.extra_parameters]
-        errors = {}
-        for name in self.data:
-            values = self.data.getlist(name)
-            if name not in accepted:
-                errors[name] = (
-                    f"Paramètre inconnu « {_echo(name)} ». "
-                    f"Paramètres acceptés : {', '.join(accepted)}."
-                )
-            elif name not in self.may_be_empty and any(not v.strip() for v in values):
-                hint = getattr(self.filters.get(name), "extra", {}).get("help_text", "")
-                errors[name] = (
-                    f"Valeur vide pour « {name} » : indiquez une valeur ou retirez le paramètre."
-                    + (f" Attendu : {hint}" if hint else "")
-                )
-            elif len(values) > 1 and not isinstance(
-                self.filters.get(name), django_filters.MultipleChoiceFilter
-            ):
-                errors[name] = f"« {name} » ne peut être donné qu’une fois."
-        return errors
+        multiple = [
+            name
+            for name, filter_ in self.filters.items()
+            if isinstance(filter_, django_filters.MultipleChoiceFilter)
+        ]
+        hints = {name: filter_.extra.get("help_text", "") for name, filter_ in self.filters.items()}
+        return parameter_errors(
+            self.data,
+            accepted=(*self.filters, *self.extra_parameters),
+            multiple=multiple,
+            may_be_empty=self.may_be_empty,
+            hints=hints,
+        )
+
+
+def parameter_errors(data, *, accepted, multiple=(), may_be_empty=(), hints=None):
+    """{parameter: message} for what a request must not carry: a parameter not in
+    `accepted` (or "format"), an empty value (unless `may_be_empty`), a parameter
+    given twice (unless `multiple`)."""
+    accepted = [*accepted, *(["format"] if "format" not in accepted else [])]
+    hints = hints or {}
+    errors = {}
+    for name in data:
+        values = data.getlist(name)
+        if name not in accepted:
+            errors[name] = (
+                f"Paramètre inconnu « {_echo(name)} ». Paramètres acceptés : {', '.join(accepted)}."
+            )
+        elif name not in may_be_empty and any(not value.strip() for value in values):
+            hint = hints.get(name, "")
+            errors[name] = (
+                f"Valeur vide pour « {name} » : indiquez une valeur ou retirez le paramètre."
+                + (f" Attendu : {hint}" if hint else "")
+            )
+        elif len(values) > 1 and name not in multiple:
+            errors[name] = f"« {name} » ne peut être donné qu’une fois."
+    return errors
 
 
 class StrictFilterBackend(DjangoFilterBackend):

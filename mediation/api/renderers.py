@@ -38,6 +38,13 @@ class GeoJSONRenderer(BaseRenderer):
         return dumps(data)
 
 
+class GeoJSONAsJSONRenderer(GeoJSONRenderer):
+    """The same FeatureCollection for a client that only asks for application/json."""
+
+    media_type = "application/json"
+    format = "json"
+
+
 class StandardCSVRenderer(BaseRenderer):
     """The standard 1.0.2 as CSV: 32 columns in order, "|" between values, UTF-8."""
 

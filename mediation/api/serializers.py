@@ -151,7 +151,7 @@ def structure_rows(values, request=None, kinds=None):
         row["date_maj"] = _date_maj(v)
         if "distance_km" in v:
             row["distance_km"] = round(v["distance_km"], 3)
-        rows.append(row)
+        rows.append(exporters.add_kind_codes(row))
     return rows
 
 
@@ -205,7 +205,11 @@ class StructureSerializer(serializers.Serializer):
     nom = serializers.CharField(source="name")
     pivot = serializers.CharField(help_text="SIRET, SIREN ou RNA ; vide s’il est inconnu.")
     structure_parente = serializers.CharField(source="parent_structure")
-    typologie = _list_field(None, "Codes de typologie de data.inclusion (ASSO, COMMUNE…).")
+    typologie = _list_field(
+        None,
+        "Codes de typologie de data.inclusion (ASSO, COMMUNE…), avec ceux des types du lieu "
+        "(médiathèque : BIB, France Services : RFS, coworking et fablab : TIERS_LIEUX).",
+    )
     adresse = serializers.CharField(source="address")
     complement_adresse = serializers.CharField(source="address_complement")
     code_postal = serializers.CharField(source="postal_code")
@@ -229,7 +233,9 @@ class StructureSerializer(serializers.Serializer):
     prise_en_charge_specifique = _list_field("specific_support", "Prises en charge spécifiques.")
     frais_a_charge = _list_field("fees", "Gratuit, Gratuit sous condition, Payant.")
     dispositif_programmes_nationaux = _list_field(
-        "national_programmes", "Dispositifs et programmes nationaux."
+        "national_programmes",
+        "Dispositifs et programmes nationaux, avec ceux des types du lieu (France Services, "
+        "Promeneurs du net).",
     )
     formations_labels = _list_field("labels", "Formations et labels (valeurs du standard).")
     autres_formations_labels = _list_field("other_labels", "Autres formations et labels.")
@@ -257,6 +263,9 @@ class StructureSerializer(serializers.Serializer):
     types = serializers.SerializerMethodField(help_text="Types de lieu (identifiants de /types/).")
     url = serializers.SerializerMethodField(help_text="Page du lieu sur le site.")
     date_maj = serializers.SerializerMethodField(help_text="Date de mise à jour de l’information.")
+
+    def to_representation(self, instance):
+        return exporters.add_kind_codes(super().to_representation(instance))
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_commune(self, obj):

@@ -2,7 +2,7 @@
 
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -23,10 +23,13 @@ router.register("bassins", views.BassinViewSet, basename="bassin")
 router.register("communes", views.CommuneViewSet, basename="commune")
 
 urlpatterns = [
+    # Before the router: "retraits" is not the id of a place.
+    path("structures/retraits/", views.WithdrawalsView.as_view(), name="withdrawals"),
     path("", include(router.urls)),
     path("lieux-mediation-numerique.csv", views.StandardCSVView.as_view(), name="export-csv"),
     path("lieux-mediation-numerique.json", views.StandardJSONView.as_view(), name="export-json"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("explorer/", explorer, name="explorer"),
     path("documentation/", views.documentation, name="documentation"),
+    re_path(r"^.*/$", views.unknown_address),  # last: a JSON 404 rather than an HTML page
 ]

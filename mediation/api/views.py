@@ -10,24 +10,40 @@ parameters, `{"parameter": ["message"]}`), in French.
 import hashlib
 
 from csp.constants import UNSAFE_INLINE
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponseNotModified
+from django.http import Http404, HttpResponseNotModified, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, quote_etag
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import viewsets
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mediation import choices, exporters, permissions
+from mediation import choices, exporters, permissions, tombstones
 from mediation.api import nearby
-from mediation.api.filters import CommuneFilter, StrictFilterBackend, StructureFilter
+from mediation.api.filters import (
+    CommuneFilter,
+    SinceField,
+    StrictFilterBackend,
+    StructureFilter,
+    parameter_errors,
+)
+from mediation.api.pagination import StructurePagination
 from mediation.api.renderers import (
+    GeoJSONAsJSONRenderer,
     GeoJSONRenderer,
     OrjsonRenderer,
     StandardCSVRenderer,
@@ -66,6 +82,42 @@ class APIViewMixin:
         if response.status_code in (200, 304):
             patch_cache_control(response, public=True, max_age=BROWSER_MAX_AGE)
         return response
+
+
+class FrenchNotFoundMixin:
+    """A 404 that says, in French, what was not found."""
+
+    not_found_message = "Rien ne porte l’identifiant « {id} » ici."
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:
+            lookup = str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""))
+            raise NotFound(self.not_found_message.format(id=lookup[:80])) from None
+
+
+class Gone(APIException):
+    """410: the place was deleted or archived; the answer is its tombstone."""
+
+    status_code = status.HTTP_410_GONE
+
+    def __init__(self, withdrawal):
+        when = withdrawal.date.astimezone(timezone.get_current_timezone())
+        what = "supprimé" if withdrawal.status == tombstones.DELETED else "archivé"
+        super().__init__(
+            {
+                "detail": f"Ce lieu a été {what} de l’annuaire le {when:%d/%m/%Y à %H:%M}.",
+                **withdrawal.as_json(),
+            }
+        )
+
+
+def unknown_address(request, *args, **kwargs):
+    """Any other address under /api/v1/: a JSON 404 in French, like the rest of the API."""
+    return JsonResponse(
+        {"detail": "Adresse inconnue de l’API : voir /api/v1/documentation/."}, status=404
+    )
 
 
 class StructuresConditionalMixin(APIViewMixin):
@@ -128,6 +180,7 @@ FEATURE_COLLECTION = {
                 "required": ["type", "geometry", "properties"],
                 "properties": {
                     "type": {"type": "string", "enum": ["Feature"]},
+                    "id": {"type": "string", "description": "Identifiant du lieu (comme `id`)."},
                     "geometry": {
                         "type": "object",
                         "nullable": True,
@@ -191,9 +244,14 @@ STRUCTURE_EXAMPLE = OpenApiExample(
     ),
 )
 class StructureViewSet(
-    StructureWriteMixin, StructuresConditionalMixin, viewsets.ReadOnlyModelViewSet
+    StructureWriteMixin,
+    FrenchNotFoundMixin,
+    StructuresConditionalMixin,
+    viewsets.ReadOnlyModelViewSet,
 ):
     """Places of digital mediation (published only)."""
+
+    not_found_message = "Aucun lieu publié n’a l’identifiant « {id} »."
 
     lookup_field = "uid"
     lookup_url_kwarg = "id"
@@ -278,22 +336,106 @@ class StructureViewSet(
             request, lambda: Response(self.get_serializer(structure).data)
         )
 
+    def get_object(self):
+        try:
+            return super().get_object()
+        except NotFound:
+            withdrawal = tombstones.withdrawal_of(self.kwargs[self.lookup_url_kwarg])
+            if withdrawal is not None:
+                raise Gone(withdrawal) from None
+            raise
+
     @extend_schema(
         summary="Les lieux en GeoJSON",
         description=(
             "Les lieux publiés (mêmes filtres que la liste, sans pagination) en "
             "`FeatureCollection` GeoJSON (RFC 7946) : un point [longitude, latitude] par lieu, "
-            "les autres champs dans `properties`. Un lieu sans position a une géométrie nulle."
+            "les autres champs dans `properties`, l’identifiant du lieu dans `id`. Un lieu sans "
+            "position a une géométrie nulle. Servi aussi pour `Accept: application/json`."
         ),
-        responses={(200, "application/geo+json"): OpenApiResponse(response=FEATURE_COLLECTION)},
+        responses={
+            (200, "application/geo+json"): OpenApiResponse(response=FEATURE_COLLECTION),
+            (200, "application/json"): OpenApiResponse(response=FEATURE_COLLECTION),
+        },
     )
     @action(
-        detail=False, url_path="geojson", renderer_classes=[GeoJSONRenderer], pagination_class=None
+        detail=False,
+        url_path="geojson",
+        renderer_classes=[GeoJSONRenderer, GeoJSONAsJSONRenderer],
+        pagination_class=None,
     )
     def geojson(self, request, *args, **kwargs):
         def build():
             queryset, distance = self._filtered(request)
             return Response(structure_rows(structure_values(queryset, distance=distance), request))
+
+        return self.handle_conditional(request, build)
+
+
+WITHDRAWALS_PAGE = {
+    "type": "object",
+    "properties": {
+        "count": {"type": "integer"},
+        "next": {"type": "string", "nullable": True, "format": "uri"},
+        "previous": {"type": "string", "nullable": True, "format": "uri"},
+        "results": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string", "description": "Identifiant du lieu."},
+                    "statut": {"type": "string", "enum": ["supprime", "archive", "non_publie"]},
+                    "date": {"type": "string", "format": "date-time"},
+                },
+            },
+        },
+    },
+}
+
+
+class WithdrawalsView(StructuresConditionalMixin, APIView):
+    """Places that left the directory (deleted, archived, unpublished), for mirrors."""
+
+    renderer_classes = [OrjsonRenderer, BrowsableAPIRenderer]
+
+    @extend_schema(
+        summary="Lieux retirés de l’annuaire (pour la synchronisation)",
+        description=(
+            "Les lieux supprimés (`supprime`), archivés (`archive`) ou repassés en brouillon "
+            "(`non_publie`) depuis `updated_since`, du plus ancien au plus récent : "
+            "`{id, statut, date}`. Un miroir tenu à jour avec `/structures/?updated_since=` "
+            "retire ces identifiants ; un lieu publié à nouveau revient dans `/structures/` "
+            "et disparaît d’ici."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "updated_since",
+                OpenApiTypes.STR,
+                description="Lieux retirés depuis cette date (ou date et heure ISO 8601), "
+                "de 1970 à 2099. Sans elle, tous les lieux retirés.",
+            ),
+            OpenApiParameter("page", OpenApiTypes.INT, description="Numéro de la page."),
+            OpenApiParameter(
+                "page_size", OpenApiTypes.INT, description="Résultats par page (1 000 au plus)."
+            ),
+        ],
+        responses={200: OpenApiResponse(response=WITHDRAWALS_PAGE)},
+    )
+    def get(self, request, *args, **kwargs):
+        def build():
+            params = request.query_params
+            errors = parameter_errors(params, accepted=("updated_since", "page", "page_size"))
+            since = None
+            if params.get("updated_since") and "updated_since" not in errors:
+                try:
+                    since = SinceField().clean(params["updated_since"])
+                except DjangoValidationError as error:
+                    errors["updated_since"] = error.messages[0]
+            if errors:
+                raise ValidationError({name: [message] for name, message in errors.items()})
+            paginator = StructurePagination()
+            page = paginator.paginate_queryset(tombstones.withdrawals(since), request, view=self)
+            return paginator.get_paginated_response([w.as_json() for w in page])
 
         return self.handle_conditional(request, build)
 
@@ -361,8 +503,10 @@ StandardJSONView.filterset_class = StructureFilter
     list=extend_schema(summary="Lister les types de lieu"),
     retrieve=extend_schema(summary="Détail d’un type de lieu"),
 )
-class ServiceTypeViewSet(ContentETagMixin, viewsets.ReadOnlyModelViewSet):
+class ServiceTypeViewSet(FrenchNotFoundMixin, ContentETagMixin, viewsets.ReadOnlyModelViewSet):
     """The 7 kinds of place of the region."""
+
+    not_found_message = "Aucun type de lieu n’a l’identifiant « {id} » (voir /api/v1/types/)."
 
     serializer_class = ServiceTypeSerializer
     lookup_field = "slug"
@@ -382,8 +526,10 @@ class ServiceTypeViewSet(ContentETagMixin, viewsets.ReadOnlyModelViewSet):
     ),
     retrieve=extend_schema(summary="Détail d’un bassin de vie"),
 )
-class BassinViewSet(ContentETagMixin, viewsets.ReadOnlyModelViewSet):
+class BassinViewSet(FrenchNotFoundMixin, ContentETagMixin, viewsets.ReadOnlyModelViewSet):
     """The 23 bassins de vie (perimeters are approximate)."""
+
+    not_found_message = "Aucun bassin de vie n’a l’identifiant « {id} » (voir /api/v1/bassins/)."
 
     serializer_class = BassinSerializer
     lookup_field = "slug"
@@ -409,8 +555,10 @@ class BassinViewSet(ContentETagMixin, viewsets.ReadOnlyModelViewSet):
     ),
     retrieve=extend_schema(summary="Détail d’une commune (par code INSEE)"),
 )
-class CommuneViewSet(ContentETagMixin, viewsets.ReadOnlyModelViewSet):
+class CommuneViewSet(FrenchNotFoundMixin, ContentETagMixin, viewsets.ReadOnlyModelViewSet):
     """The 1,754 communes of the region."""
+
+    not_found_message = "Aucune commune de la région n’a le code INSEE « {id} »."
 
     serializer_class = CommuneSerializer
     lookup_field = "code_insee"
@@ -450,6 +598,14 @@ def documentation(request):
         {
             "services": choices.Service.values,
             "kinds": ServiceType.objects.all(),
+            "kind_codes": [
+                (
+                    kind,
+                    exporters.KIND_TYPOLOGIE.get(kind.slug, ""),
+                    exporters.KIND_DISPOSITIF.get(kind.slug, ""),
+                )
+                for kind in ServiceType.objects.all()
+            ],
             "standard_fields": exporters.STANDARD_FIELDS,
         },
     )

@@ -11,7 +11,7 @@ from frictionless import Resource, Schema, system
 
 from mediation import choices, exporters
 from mediation.importers import Outcome, run_import
-from mediation.models import Structure
+from mediation.models import ServiceType, Structure
 from tests.factories import StructureFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,8 +41,19 @@ def varied_structures():
         emails=["contact@exemple.fr", "accueil@exemple.fr"],
         websites=["https://exemple.fr"],
         summary="Un lieu, « des guillemets », des virgules, et\nun retour à la ligne.",
+        opening_hours="Tu-Fr 10:00-12:00,14:00-18:00; Sa 10:00-17:00",
+        opening_hours_note='Fermé en août ; "Numérique" le mardi sur rendez-vous.',
+        kinds=ServiceType.objects.filter(slug__in=["mediatheque", "france-services"]),
     )
-    StructureFactory(name="Sans position", latitude=None, longitude=None)
+    StructureFactory(
+        name="Sans position",
+        latitude=None,
+        longitude=None,
+        opening_hours="",
+        opening_hours_note="Sur rendez-vous",
+        national_programmes=[choices.Dispositif.AIDANTS_CONNECT],
+        kinds=ServiceType.objects.filter(slug__in=["promeneur-du-net", "coworking"]),
+    )
     # A number stored before the model's rules (the form now refuses it).
     Structure.objects.filter(name="Sans position").update(phone="0254")
     StructureFactory(name="Brouillon", status=choices.Status.DRAFT)
@@ -76,6 +87,16 @@ def test_csv_export_is_valid_against_the_schema(schema, tmp_path):
     )
     no_position = records["Sans position"]
     assert no_position["telephone"] == ""  # "0254" does not match the schema's pattern
+    # The kinds in the national vocabularies, and the hours notes as OSM comments.
+    assert record["typologie"] == "BIB|COMMUNE|RFS"
+    assert record["dispositif_programmes_nationaux"] == "France Services"
+    assert no_position["typologie"] == "TIERS_LIEUX"
+    assert no_position["dispositif_programmes_nationaux"] == "Aidants Connect|Promeneurs du net"
+    note = "Fermé en août ; «Numérique» le mardi sur rendez-vous."
+    assert record["horaires"] == (
+        f'Tu-Fr 10:00-12:00,14:00-18:00 "{note}"; Sa 10:00-17:00 "{note}"'
+    )
+    assert no_position["horaires"] == 'unknown "Sur rendez-vous"'
 
 
 def test_json_export_is_valid_against_the_schema(schema, client):
