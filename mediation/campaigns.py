@@ -26,7 +26,6 @@ from django.conf import settings
 from django.core import signing
 from django.db import models, transaction
 from django.db.models import Count, Q
-from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
@@ -373,29 +372,16 @@ def unsubscribe(*, mail):
     )
 
 
-def _as_posted(form):
-    """The values an unbound form shows, as a browser would post them."""
-    data = QueryDict(mutable=True)
-    for name in form.fields:
-        value = form[name].value()
-        if value is None or value is False:
-            continue
-        if isinstance(value, list | tuple):
-            data.setlist(form.add_prefix(name), [str(item) for item in value])
-        else:
-            data[form.add_prefix(name)] = "on" if value is True else str(value)
-    return data
-
-
 @transaction.atomic
 def accept_correction(*, proposal, user):
     """Apply the fields the place changed onto the listing as it is now (fields others
     changed meanwhile are kept), through the edit form's rules. Returns the errors."""
     from mediation.models import Structure
     from mediation.space.forms import StructureForm
+    from mediation.space.merge import posted_data
 
     structure = Structure.objects.select_for_update().get(pk=proposal.structure_id)
-    data = _as_posted(StructureForm(instance=structure))
+    data = posted_data(StructureForm(instance=structure))
     for key, values in proposal.data.items():
         data.setlist(key, values)
     form = StructureForm(data, instance=structure)

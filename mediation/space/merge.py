@@ -18,6 +18,7 @@ and its validation, with the current version: saving it saves the merge.
 from dataclasses import dataclass, field
 
 from django import forms
+from django.http import QueryDict
 
 from mediation.models import Stop, Structure
 from mediation.space.forms import StopForm, StructureForm
@@ -64,6 +65,14 @@ def posted(bound_field):
     if isinstance(value, list | tuple):
         return [str(item) for item in value]
     return str(value)
+
+
+def posted_data(form):
+    """Everything an unbound form shows, as a browser would post it (a QueryDict)."""
+    data = QueryDict(mutable=True)
+    for name in form.fields:
+        _put(data, form.add_prefix(name), posted(form[name]))
+    return data
 
 
 def _put(data, key, value):
