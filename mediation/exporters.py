@@ -301,6 +301,33 @@ def standard_json(records):
     return orjson.dumps(rows, option=orjson.OPT_INDENT_2)
 
 
+def stop_items(structures):
+    """The itinerant stops of `structures`, as items for `feature_collection()`: each a
+    point linked to its place by `etape_de` (the place's `id`)."""
+    from mediation.models import Stop
+
+    stops = (
+        Stop.objects.filter(structure__in=structures.order_by().values("pk"))
+        .select_related("structure", "commune")
+        .order_by("structure_id", "pk")
+    )
+    return [
+        {
+            "latitude": stop.latitude,
+            "longitude": stop.longitude,
+            "etape_de": stop.structure.uid,
+            "nom": f"{stop.structure.name} — {stop.place}",
+            "lieu": stop.place,
+            "adresse": stop.address,
+            "commune": stop.commune.name,
+            "code_insee": stop.commune_id,
+            "horaires": stop.opening_hours,
+            "precisions": stop.note,
+        }
+        for stop in stops
+    ]
+
+
 def feature_collection(items):
     """A GeoJSON FeatureCollection of dicts holding `latitude` and `longitude`.
 

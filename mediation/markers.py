@@ -1,7 +1,11 @@
 """Every published structure as map markers, in one compact JSON document.
 
-`{"fields": ["id", "lat", "lon", "name", "slug", "city", "kinds"],
-  "kinds": {"1": "EPN", …}, "rows": [[12, 46.81, 1.69, "…", "…", "…", [1, 7]], …]}`
+`{"fields": ["id", "lat", "lon", "name", "slug", "city", "kinds", "stop"],
+  "kinds": {"1": "EPN", …}, "rows": [[12, 46.81, 1.69, "…", "…", "…", [1, 7], null], …]}`
+
+An itinerant place has one more row per stop, with its id and the stop's place
+and commune (`stop`: "Place de l’église", `city`: the stop's commune): it is
+found on the map where it stops.
 
 Built from `values_list()` and encoded with orjson, cached both plain and
 gzipped under a key that changes with the data (mediation/versioning.py), and
@@ -19,10 +23,11 @@ from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
 from django.views.decorators.http import require_GET
 
-from mediation.models import ServiceType, Structure
+from mediation import choices
+from mediation.models import ServiceType, Stop, Structure
 from mediation.versioning import structures_version
 
-FIELDS = ["id", "lat", "lon", "name", "slug", "city", "kinds"]
+FIELDS = ["id", "lat", "lon", "name", "slug", "city", "kinds", "stop"]
 CACHE_TTL = 600  # seconds; the key already changes when the data does
 BROWSER_MAX_AGE = 60  # seconds before the browser revalidates with its ETag
 
@@ -34,15 +39,28 @@ def payload():
     )
     kinds = {}
     for structure_id, kind_id in Structure.kinds.through.objects.filter(
-        structure__in=structures
+        structure__status=choices.Status.PUBLISHED
     ).values_list("structure_id", "servicetype_id"):
         kinds.setdefault(structure_id, []).append(kind_id)
     rows = [
-        [pk, round(lat, 5), round(lon, 5), name, slug, city, sorted(kinds.get(pk, []))]
+        [pk, round(lat, 5), round(lon, 5), name, slug, city, sorted(kinds.get(pk, [])), None]
         for pk, lat, lon, name, slug, city in structures.order_by("pk").values_list(
             "pk", "latitude", "longitude", "name", "slug", "city"
         )
     ]
+    stops = Stop.objects.of_published().order_by("structure_id", "pk")
+    for pk, lat, lon, name, slug, city, place in stops.values_list(
+        "structure_id",
+        "latitude",
+        "longitude",
+        "structure__name",
+        "structure__slug",
+        "commune__name",
+        "place",
+    ):
+        rows.append(
+            [pk, round(lat, 5), round(lon, 5), name, slug, city, sorted(kinds.get(pk, [])), place]
+        )
     kind_names = {
         str(pk): short for pk, short in ServiceType.objects.values_list("pk", "short_name")
     }

@@ -284,6 +284,8 @@ class SearchOutcome:
     searched: bool = False  # something was asked: show the results section
     nearest_km: float | None = None  # distance to the nearest matching place
     remote: list = field(default_factory=list)  # places that also help at a distance
+    closed_near: bool = False  # every place within FAR_KM has known hours and is closed now
+    nearest_open_km: float | None = None  # then: how far the nearest place open now is
 
     @property
     def origin(self):
@@ -297,6 +299,11 @@ class SearchOutcome:
     def far(self):
         """Help is far: the nearest matching place is more than `FAR_KM` away."""
         return self.nearest_km is not None and self.nearest_km > FAR_KM
+
+    @property
+    def help_is_far(self):
+        """Say it first: nothing within `FAR_KM`, or nothing open there now."""
+        return self.far or self.closed_near
 
     @property
     def far_km(self):
@@ -354,7 +361,14 @@ def run(form, *, now=None):
     outcome.ids = [row[0] for row in rows]
     if origin and rows:
         outcome.nearest_km = rows[0][1]
-        if outcome.far:
+        near = [row for row in rows if row[1] <= FAR_KM]
+        known = near and all(row[-1] for row in near)  # unknown hours: claim nothing
+        if known and not any(opening_hours.is_open(row[-1], now) for row in near):
+            outcome.closed_near = True
+            outcome.nearest_open_km = next(
+                (row[1] for row in rows if opening_hours.is_open(row[-1], now)), None
+            )
+        if outcome.far or outcome.closed_near:
             outcome.remote = list(
                 queryset.filter(support_modes__has=choices.ModaliteAccompagnement.DISTANCE)
                 .exclude(phone="")

@@ -351,7 +351,9 @@ class StructureViewSet(
             "Les lieux publiés (mêmes filtres que la liste, sans pagination) en "
             "`FeatureCollection` GeoJSON (RFC 7946) : un point [longitude, latitude] par lieu, "
             "les autres champs dans `properties`, l’identifiant du lieu dans `id`. Un lieu sans "
-            "position a une géométrie nulle. Servi aussi pour `Accept: application/json`."
+            "position a une géométrie nulle. Servi aussi pour `Accept: application/json`. "
+            "Chaque étape d’un lieu itinérant est aussi un point, relié à son lieu par "
+            "`etape_de` (l’`id` du lieu)."
         ),
         responses={
             (200, "application/geo+json"): OpenApiResponse(response=FEATURE_COLLECTION),
@@ -367,7 +369,9 @@ class StructureViewSet(
     def geojson(self, request, *args, **kwargs):
         def build():
             queryset, distance = self._filtered(request)
-            return Response(structure_rows(structure_values(queryset, distance=distance), request))
+            rows = structure_rows(structure_values(queryset, distance=distance), request)
+            # Itinerant places are also where they stop: one feature per stop, linked.
+            return Response(rows + exporters.stop_items(queryset))
 
         return self.handle_conditional(request, build)
 

@@ -189,12 +189,16 @@ async function loadMarkers(url) {
   for (const row of data.rows) {
     const id = row[at.id];
     const name = row[at.name];
-    const marker = pin([row[at.lat], row[at.lon]], name);
+    const stop = row[at.stop];
+    // An itinerant place has a pin at each of its stops too.
+    const label = stop ? `${name} — passe à ${row[at.city]}` : name;
+    const marker = pin([row[at.lat], row[at.lon]], label);
     marker.structureId = id;
     const kinds = row[at.kinds].map((k) => data.kinds[k]).join(", ");
+    const where = stop ? `Passe à ${row[at.city]} (${stop})` : row[at.city];
     marker.bindPopup(
       `<p><strong><a href="/lieux/${encodeURIComponent(row[at.slug])}/">${escapeHTML(name)}</a></strong></p>` +
-        `<p>${escapeHTML(row[at.city])}${kinds ? ` — ${escapeHTML(kinds)}` : ""}</p>`,
+        `<p>${escapeHTML(where)}${kinds ? ` — ${escapeHTML(kinds)}` : ""}</p>`,
     );
     marker.on("mouseover", () => setActive(id, { from: "map" }));
     marker.on("mouseout", () => setActive(null, { from: "map" }));
@@ -204,22 +208,23 @@ async function loadMarkers(url) {
       element?.addEventListener("focus", () => setActive(id, { from: "map" }));
       element?.addEventListener("blur", () => setActive(null, { from: "map" }));
     });
-    map.markers.set(id, marker);
+    if (!map.markers.has(id)) map.markers.set(id, []);
+    map.markers.get(id).push(marker);
   }
 }
 
 let activeId = null;
 function setActive(id, { from }) {
   if (activeId !== null) {
-    const previous = map.markers.get(activeId);
-    const element = previous && (map.cluster.getVisibleParent(previous) ?? previous).getElement?.();
-    element?.classList.remove("is-active");
+    for (const previous of map.markers.get(activeId) ?? []) {
+      const element = (map.cluster.getVisibleParent(previous) ?? previous).getElement?.();
+      element?.classList.remove("is-active");
+    }
     document.querySelector(`.result[data-id="${activeId}"]`)?.classList.remove("is-active");
   }
   activeId = id;
   if (id === null) return;
-  const marker = map.markers.get(id);
-  if (marker) {
+  for (const marker of map.markers.get(id) ?? []) {
     const shown = map.cluster.getVisibleParent(marker) ?? marker;
     shown.getElement?.()?.classList.add("is-active");
   }
@@ -235,8 +240,8 @@ function showState(state) {
   const wanted = state.ids === null ? null : new Set(state.ids);
   map.cluster.clearLayers();
   const shown = [];
-  for (const [id, marker] of map.markers) {
-    if (wanted === null || wanted.has(id)) shown.push(marker);
+  for (const [id, markers] of map.markers) {
+    if (wanted === null || wanted.has(id)) shown.push(...markers);
   }
   map.cluster.addLayers(shown);
 
@@ -250,7 +255,7 @@ function showState(state) {
       keyboard: false,
       zIndexOffset: 1000,
     }).addTo(map.leaflet);
-    const near = state.nearest.map((id) => map.markers.get(id)).filter(Boolean);
+    const near = state.nearest.flatMap((id) => map.markers.get(id) ?? []);
     const bounds = L.latLngBounds([[lat, lon], ...near.map((m) => m.getLatLng())]);
     map.leaflet.fitBounds(bounds.pad(0.15), { maxZoom: 14 });
   } else if (shown.length) {

@@ -270,6 +270,23 @@ def test_geojson_is_a_feature_collection(client):
     assert by_name["Sans position"]["geometry"] is None
 
 
+def test_geojson_has_a_feature_per_itinerant_stop_linked_to_its_place(client):
+    from tests.factories import StopFactory, commune
+
+    bus = StructureFactory(name="Bus")
+    ardentes = commune("36005")
+    StopFactory(structure=bus, commune=ardentes, place="Place de l’église")
+    features = client.get(URL + "geojson/").json()["features"]
+    stops = [f for f in features if "etape_de" in f["properties"]]
+    assert len(stops) == 1
+    stop = stops[0]
+    assert stop["properties"]["etape_de"] == bus.uid
+    assert stop["properties"]["commune"] == "Ardentes"
+    assert stop["properties"]["horaires"] == "We[1] 09:00-12:00"
+    assert stop["geometry"]["coordinates"] == [ardentes.longitude, ardentes.latitude]
+    assert any(f["properties"].get("id") == bus.uid for f in features)
+
+
 def test_csv_export_in_the_standard(client):
     StructureFactory(name="A", services=[choices.Service.DEMARCHES, choices.Service.LOISIRS])
     StructureFactory(

@@ -26,7 +26,7 @@ def test_rows_of_published_structures_with_a_position(client):
     StructureFactory(name="Brouillon", status="draft")
     StructureFactory(name="Sans position", latitude=None, longitude=None)
     data = client.get(URL).json()
-    assert data["fields"] == ["id", "lat", "lon", "name", "slug", "city", "kinds"]
+    assert data["fields"] == ["id", "lat", "lon", "name", "slug", "city", "kinds", "stop"]
     assert data["kinds"][str(mediatheque.pk)] == "Médiathèque"
     assert data["rows"] == [
         [
@@ -37,6 +37,29 @@ def test_rows_of_published_structures_with_a_position(client):
             shown.slug,
             "Châteauroux",
             [mediatheque.pk],
+            None,
+        ]
+    ]
+
+
+def test_itinerant_places_have_a_marker_at_each_stop(client):
+    from tests.factories import StopFactory, commune
+
+    bus = StructureFactory(name="Bus", latitude=None, longitude=None)
+    ardentes = commune("36005")
+    StopFactory(structure=bus, commune=ardentes, place="Place de l’église")
+    StopFactory(structure=StructureFactory(status="draft"), commune=ardentes)
+    rows = client.get(URL).json()["rows"]
+    assert rows == [
+        [
+            bus.pk,
+            round(ardentes.latitude, 5),
+            round(ardentes.longitude, 5),
+            "Bus",
+            bus.slug,
+            "Ardentes",
+            [bus.kinds.get().pk],  # the factory's kind
+            "Place de l’église",
         ]
     ]
 
@@ -77,5 +100,8 @@ def test_demo_data_fits_in_a_small_download(client):
 
     call_command("loaddata", "fixtures/demo_structures.json", verbosity=0)
     response = client.get(URL, HTTP_ACCEPT_ENCODING="gzip")
-    assert len(orjson.loads(gzip.decompress(response.content))["rows"]) == 293
-    assert len(response.content) < 15_000  # bytes on the wire, for 293 places
+    from mediation.models import Stop
+
+    rows = orjson.loads(gzip.decompress(response.content))["rows"]
+    assert len(rows) == 293 + Stop.objects.count()  # each place, and each itinerant stop
+    assert len(response.content) < 17_000  # bytes on the wire, for 293 places and their stops

@@ -386,3 +386,11 @@ def test_far_help_is_said_first(places):
     assert "L’aide la plus proche est loin" in page
     assert page.index("L’aide la plus proche est loin") < page.index('class="result"')
     assert not run(q="Châteauroux").far
+
+
+def test_nothing_open_now_nearby_is_said_first(places):
+    # Monday 10 h: "Près" (no hours) and "Moyen" (Saturdays) are within 15 km of Châteauroux.
+    assert not run(q="Châteauroux").closed_near  # "Près" has no hours: nothing is claimed
+    Structure.objects.filter(name="Près").update(opening_hours="Sa 09:00-12:00")
+    outcome = run(q="Châteauroux")
+    assert outcome.closed_near and outcome.help_is_far and not outcome.far
