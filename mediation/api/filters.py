@@ -14,6 +14,7 @@ from decimal import Decimal
 import django_filters
 from django import forms
 from django.core.cache import cache
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django_filters.fields import MultipleChoiceField
@@ -438,10 +439,31 @@ class CommuneFilter(StrictFilterSet):
     )
     departement = BoundedCharFilter(field_name="department_id", help_text="Code du département.")
     bassin = BoundedCharFilter(field_name="bassin__slug", help_text="Bassin de vie.")
+    distance_min = django_filters.NumberFilter(
+        method="filter_distance_min",
+        min_value=0,
+        max_value=1000,
+        help_text="Communes à plus de N km (à vol d’oiseau) du lieu publié le plus proche, "
+        "par exemple 20 : les « zones blanches ».",
+    )
+    distance_max = django_filters.NumberFilter(
+        field_name="coverage__nearest_km",
+        lookup_expr="lte",
+        min_value=0,
+        max_value=1000,
+        help_text="Communes à N km au plus du lieu publié le plus proche.",
+    )
 
     class Meta:
         model = Commune
         fields = []
+
+    def filter_distance_min(self, queryset, name, value):
+        # A commune with no place at all is the farthest of all.
+        return queryset.filter(
+            Q(coverage__nearest_km__gt=value)
+            | Q(coverage__isnull=False, coverage__nearest_km__isnull=True)
+        )
 
     def filter_q(self, queryset, name, value):
         return queryset.filter(pk__in=Commune.objects.matching(value).values("pk"))

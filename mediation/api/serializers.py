@@ -20,7 +20,7 @@ from rest_framework import serializers
 
 from mediation import exporters
 from mediation.models import ServiceType, Stop, Structure
-from territories.models import BassinDeVie, Commune
+from territories.models import POPULATION_YEAR, BassinDeVie, Commune
 
 # Public name → model attribute (or lookup, for the fast path's values()).
 STRUCTURE_FIELDS = {
@@ -319,10 +319,48 @@ class BassinSerializer(serializers.ModelSerializer):
     contour = serializers.JSONField(
         source="outline", help_text="Contour simplifié (géométrie GeoJSON, WGS 84), approximatif."
     )
+    couverture = serializers.SerializerMethodField(
+        help_text="Population à moins de 5, 10 et 20 km (à vol d’oiseau) d’un lieu, d’une "
+        "France Services, d’une aide aux démarches, d’une aide gratuite et d’une étape "
+        "itinérante ; communes à plus de 10 km du lieu le plus proche (« zones blanches ») ; "
+        "part des lieux vérifiés depuis moins de 12 mois."
+    )
 
     class Meta:
         model = BassinDeVie
-        fields = ["id", "nom", "departement", "type_pole", "poles", "nombre_lieux", "contour"]
+        fields = [
+            "id",
+            "nom",
+            "departement",
+            "type_pole",
+            "poles",
+            "nombre_lieux",
+            "contour",
+            "couverture",
+        ]
+
+    @extend_schema_field({"type": "object", "nullable": True})
+    def get_couverture(self, bassin):
+        """None while the communes' distances have not been computed yet."""
+        # The viewset computes every bassin's portrait in one pass (see its get_serializer_context).
+        portraits = self.context.get("portraits") or {}
+        portrait = portraits.get(bassin.pk)
+        return portrait.as_dict() if portrait else None
+
+
+class CommuneDistancesSerializer(serializers.Serializer):
+    """A commune's straight-line distances to help (territories/coverage.py)."""
+
+    lieu_km = serializers.FloatField(source="nearest_km", allow_null=True)
+    lieu_le_plus_proche = serializers.CharField(
+        source="nearest_structure.uid", allow_null=True, default=None
+    )
+    etape_itinerante_km = serializers.FloatField(source="stop_km", allow_null=True)
+    aide_demarches_km = serializers.FloatField(source="demarches_km", allow_null=True)
+    aide_gratuite_km = serializers.FloatField(source="free_km", allow_null=True)
+    par_type_km = serializers.DictField(
+        source="by_kind_km", child=serializers.FloatField(allow_null=True)
+    )
 
 
 class CommuneSerializer(serializers.ModelSerializer):
@@ -331,6 +369,16 @@ class CommuneSerializer(serializers.ModelSerializer):
     departement = serializers.CharField(source="department_id")
     bassin_de_vie = serializers.CharField(source="bassin.slug")
     epci = serializers.CharField(source="epci_id", allow_null=True)
+    population_annee = serializers.SerializerMethodField(
+        help_text="Millésime de la population municipale (Insee)."
+    )
+    distances = CommuneDistancesSerializer(
+        source="coverage",
+        read_only=True,
+        allow_null=True,
+        help_text="Distances à vol d’oiseau depuis un point de la commune, en km ; "
+        "null quand aucun lieu de ce genre n’existe.",
+    )
 
     class Meta:
         model = Commune
@@ -344,4 +392,9 @@ class CommuneSerializer(serializers.ModelSerializer):
             "latitude",
             "longitude",
             "population",
+            "population_annee",
+            "distances",
         ]
+
+    def get_population_annee(self, commune) -> int:
+        return POPULATION_YEAR

@@ -62,6 +62,7 @@ from mediation.api.serializers import (
 from mediation.api.write import StructureWriteMixin, etag  # PATCH, for the mediators
 from mediation.models import ServiceType, Stop, Structure
 from mediation.versioning import structures_version
+from territories import coverage
 from territories.models import BassinDeVie, Commune
 
 BROWSER_MAX_AGE = 60  # seconds before a client revalidates with its ETag
@@ -551,6 +552,10 @@ class BassinViewSet(FrenchNotFoundMixin, ContentETagMixin, viewsets.ReadOnlyMode
             .order_by("name", "pk")
         )
 
+    def get_serializer_context(self):
+        # Every bassin's coverage in one pass over the communes (never per bassin).
+        return {**super().get_serializer_context(), "portraits": coverage.portraits_by_bassin()}
+
 
 @extend_schema_view(
     list=extend_schema(
@@ -575,8 +580,8 @@ class CommuneViewSet(FrenchNotFoundMixin, ContentETagMixin, viewsets.ReadOnlyMod
         # Only the bassin's slug: its outline (a large JSON document) would be
         # read and decoded for every commune (1–2 s for 1,000 communes).
         return (
-            Commune.objects.select_related("bassin")
-            .only(*COMMUNE_COLUMNS, "bassin__slug")
+            Commune.objects.select_related("bassin", "coverage", "coverage__nearest_structure")
+            .only(*COMMUNE_COLUMNS, "bassin__slug", *COVERAGE_COLUMNS)
             .order_by("name", "pk")
         )
 
@@ -591,6 +596,14 @@ COMMUNE_COLUMNS = [
     "latitude",
     "longitude",
     "population",
+]
+COVERAGE_COLUMNS = [
+    "coverage__nearest_km",
+    "coverage__stop_km",
+    "coverage__demarches_km",
+    "coverage__free_km",
+    "coverage__by_kind_km",
+    "coverage__nearest_structure__uid",
 ]
 
 

@@ -156,3 +156,29 @@ def test_region_side_by_side_sorts_and_downloads(client, places):
     expected = coverage.portrait(commune("36088").bassin)
     assert int(issoudun["part_moins_10_km"]) == expected.shares["lieu"].percent(10)
     assert int(issoudun["population"]) == expected.population
+
+
+def test_api_publishes_the_coverage_of_bassins_and_communes(client, places):
+    coverage.compute()
+    bassin = commune("36088").bassin
+    data = client.get(f"/api/v1/bassins/{bassin.slug}/").json()
+    assert data["couverture"] == coverage.portrait(bassin).as_dict()
+    assert data["couverture"]["population_annee"] == 2021
+    listed = client.get("/api/v1/bassins/").json()
+    assert all(item["couverture"]["population"] > 0 for item in listed)
+
+    issoudun = client.get("/api/v1/communes/36088/").json()
+    assert issoudun["population"] == commune("36088").population
+    assert issoudun["distances"]["lieu_km"] == 0
+    assert issoudun["distances"]["lieu_le_plus_proche"] == places["epn"].uid
+    assert issoudun["distances"]["par_type_km"]["coworking"] is None
+
+    far = client.get("/api/v1/communes/?distance_min=20&page_size=100").json()
+    expected = CommuneCoverage.objects.filter(nearest_km__gt=20).count()
+    assert far["count"] == expected > 0
+    assert all(c["distances"]["lieu_km"] > 20 for c in far["results"])
+    near = client.get("/api/v1/communes/?distance_max=5").json()
+    assert near["count"] == CommuneCoverage.objects.filter(nearest_km__lte=5).count()
+    refused = client.get("/api/v1/communes/?distance_min=-1")
+    assert refused.status_code == 400
+    assert "distance_min" in refused.json()
