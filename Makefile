@@ -40,6 +40,14 @@ browser:
 	    echo "Chromium manque : sudo apt-get install chromium (tests dans le navigateur)" >&2; exit 1; \
 	  fi; \
 	fi
+	@# The posters' tests read the PDF's text (poppler) and decode its QR code (zbar).
+	@if ! command -v pdftotext >/dev/null || ! command -v zbarimg >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils zbar-tools >/dev/null; \
+	  else \
+	    echo "poppler-utils et zbar-tools manquent : sudo apt-get install poppler-utils zbar-tools" >&2; exit 1; \
+	  fi; \
+	fi
 
 test: install browser
 	$(BIN)/ruff check .

@@ -40,6 +40,7 @@ class Origin:
     precise: bool = True  # False: an address we could only place at its commune
     understood_from: str = ""  # the text typed, when it was read as another spelling
     name: str = ""  # the commune's name alone, for the one-line summary
+    code_insee: str = ""  # the commune searched, for its town-hall poster
 
     @property
     def summary(self):
@@ -227,7 +228,14 @@ def _commune_origin(entry):
     from territories.models import Commune
 
     commune = Commune.objects.only("latitude", "longitude").get(pk=entry.code_insee)
-    return Origin(commune.latitude, commune.longitude, entry.label, "commune", name=entry.name)
+    return Origin(
+        commune.latitude,
+        commune.longitude,
+        entry.label,
+        "commune",
+        name=entry.name,
+        code_insee=entry.code_insee,
+    )
 
 
 def _place_origin(place):

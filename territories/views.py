@@ -2,16 +2,18 @@
 
 from django.db.models import Count, Q
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.text import slugify
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 from django.views.generic import DetailView, ListView
 
 from mediation import csvfiles
 from mediation.maps import map_config
-from territories import coverage, suggestions
-from territories.models import POPULATION_YEAR, BassinDeVie, CommuneCoverage, Department
+from territories import coverage, posters, suggestions
+from territories.models import POPULATION_YEAR, BassinDeVie, Commune, CommuneCoverage, Department
 
 
 def _published():
@@ -331,3 +333,34 @@ def bassin_outlines(request):
         body = orjson.dumps(simplified_bassin_outlines())
         cache.set(key, body, OUTLINES_CACHE_TTL)
     return HttpResponse(body, content_type="application/geo+json")
+
+
+def _pdf_response(pdf, filename):
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@require_GET
+def commune_poster(request, code_insee):
+    """The A4 poster for a commune's town hall (PDF)."""
+    commune = get_object_or_404(Commune, pk=code_insee)
+    search_url = request.build_absolute_uri(
+        reverse("mediation:home") + "?" + urlencode({"q": commune.name})
+    )
+    pdf = posters.cached_pdf(
+        "commune", commune.pk, lambda: posters.commune_poster(commune, search_url=search_url)
+    )
+    return _pdf_response(pdf, f"affiche-{slugify(commune.name)}.pdf")
+
+
+@require_GET
+def bassin_booklet(request, slug):
+    """The booklet of every place of a bassin (PDF)."""
+    bassin = get_object_or_404(BassinDeVie.objects.defer("outline"), slug=slug)
+    page_url = request.build_absolute_uri(bassin.get_absolute_url())
+    pdf = posters.cached_pdf(
+        "bassin", bassin.slug, lambda: posters.bassin_booklet(bassin, page_url=page_url)
+    )
+    return _pdf_response(pdf, f"livret-{bassin.slug}.pdf")
