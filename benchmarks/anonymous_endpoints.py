@@ -28,6 +28,7 @@ from api_speed import (  # noqa: E402
     POSTGRES_URL,
     django_env,
     ensure_postgres_database,
+    manage,
     prepare_real_database,
 )
 
@@ -137,6 +138,8 @@ def main():
     # DEBUG=1 only for the static files' storage (no collectstatic); the measure
     # itself runs with DEBUG off.
     env = django_env(url, DJANGO_SETTINGS_MODULE="mediation.settings", DEBUG="1")
+    if args.database:
+        manage(env, "migrate", "--noinput", "-v0")  # a base filled by an older version
     output = subprocess.run(
         [sys.executable, __file__, "--inner", "--repeat", str(args.repeat)],
         cwd=ROOT,
