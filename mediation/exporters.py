@@ -234,6 +234,9 @@ def standard_record(structure):
         if attribute is None:
             continue
         value = getattr(structure, attribute)
+        if attribute in Structure.DEDUCIBLE_FIELDS:
+            # Only what the source said or a person confirmed (see `Structure.deduced`).
+            value = structure.stated_values(attribute)
         if isinstance(value, list):
             value = _joined(value)
         elif value is None and column not in ("latitude", "longitude"):

@@ -218,6 +218,17 @@ class ValidatedModel(models.Model):
             raise ValidationError(errors)
 
 
+def deduced_sources(deduced, field_name, present):
+    """{value: source} of the `deduced` JSON (see `Structure.deduced`) for the values of
+    `field_name` still `present` (a value a person removed is no longer deduced)."""
+    present = set(present)
+    return {
+        entry["value"]: entry["source"]
+        for entry in (deduced or {}).get(field_name, [])
+        if entry["value"] in present
+    }
+
+
 def new_uid():
     return uuid.uuid4().hex
 
@@ -340,8 +351,17 @@ class StructureQuerySet(models.QuerySet):
         return self._having("services", services, every=every)
 
     def for_publics(self, publics):
-        """Structures addressing any of `publics` (standard values)."""
-        return self._having("publics", publics, every=False)
+        """Structures addressing any of `publics` (standard values).
+
+        A place that lists no particular public is open to all ("Tout public"
+        on its page): it matches every public asked for.
+        """
+        if not publics:
+            return self
+        query = Q(publics="")
+        for value in publics:
+            query |= Q(publics__has=value)
+        return self.filter(query)
 
     def with_support(self, supports, *, every=False):
         """Structures trained for any (or, with `every`, all) of `supports`."""
@@ -549,6 +569,14 @@ class Structure(ValidatedModel):
     created_at = models.DateTimeField("créé le", default=timezone.now, editable=False)
     updated_at = models.DateTimeField("mis à jour le", auto_now=True)
     verified_at = models.DateTimeField("vérifié le", null=True, blank=True)
+    deduced = models.JSONField(
+        "valeurs déduites",
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="Valeurs que la source ne dit pas mais que l’import a déduites "
+        "(champ → liste de {value, source}), jusqu’à ce qu’une personne les confirme.",
+    )
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="proposé par",
@@ -620,6 +648,35 @@ class Structure(ValidatedModel):
     @property
     def is_published(self):
         return self.status == choices.Status.PUBLISHED
+
+    # --- Deduced values: what a source implied but did not say (see `deduced`).
+
+    DEDUCIBLE_FIELDS = ("services", "publics", "support_modes", "national_programmes")
+
+    def deduced_sources(self, field_name):
+        """{value: where it was deduced from} for the values of `field_name` still deduced."""
+        return deduced_sources(self.deduced, field_name, getattr(self, field_name))
+
+    def stated_values(self, field_name):
+        """The values of `field_name` that a source said or a person confirmed (for exports)."""
+        deduced = self.deduced_sources(field_name)
+        return [value for value in getattr(self, field_name) if value not in deduced]
+
+    def offer(self):
+        """{field: [(value, deduced_from or "")]} of the deducible fields, for pages."""
+        offer = {}
+        for name in self.DEDUCIBLE_FIELDS:
+            sources = self.deduced_sources(name)
+            offer[name] = [(value, sources.get(value, "")) for value in getattr(self, name)]
+        return offer
+
+    def confirm_deduced(self, field_names):
+        """A person reviewed `field_names`: the values they kept are now confirmed."""
+        self.deduced = {
+            name: entries
+            for name, entries in (self.deduced or {}).items()
+            if name not in field_names
+        }
 
     @property
     def date_maj(self):

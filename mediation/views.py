@@ -112,6 +112,7 @@ class StructureDetailView(DetailView):
             opening_status=opening_hours.status(
                 structure.opening_hours, note=structure.opening_hours_note
             ),
+            offer=structure.offer(),
             stops=stops,
             map_config=map_config(),
             map_points=map_points,

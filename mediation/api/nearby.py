@@ -23,6 +23,7 @@ module computes is what `StructureQuerySet.near()`, `structure_queryset()` and
 """
 
 import functools
+import json
 import math
 import re
 from datetime import UTC
@@ -140,7 +141,7 @@ class _Statements:
             ) located GROUP BY id
         """
         self.count = f"SELECT COUNT(*) FROM ({disc}) disc WHERE squared <= %s"
-        own = [*STRUCTURE_FIELDS.values(), "pk", "slug", "city", "verified_at"]
+        own = [*STRUCTURE_FIELDS.values(), "pk", "slug", "city", "verified_at", "deduced"]
         selected = [
             f"{s}.{column(structure, 'id' if name == 'pk' else name)} AS {quote(name)}"
             for name in own
@@ -200,6 +201,8 @@ def _convert(row):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         row[name] = value
+    if isinstance(row["deduced"], str | bytes):  # JSON as text (SQLite, Django's jsonb loader)
+        row["deduced"] = json.loads(row["deduced"] or "{}")
     accessible = row["wheelchair_accessible"]
     row["wheelchair_accessible"] = None if accessible is None else bool(accessible)
     return row

@@ -19,7 +19,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from mediation import exporters
-from mediation.models import ServiceType, Stop, Structure
+from mediation.models import ServiceType, Stop, Structure, deduced_sources
 from territories.models import POPULATION_YEAR, BassinDeVie, Commune
 
 # Public name → model attribute (or lookup, for the fast path's values()).
@@ -87,7 +87,27 @@ EXTRA_VALUES = (
     "commune__name",
     "commune__department_id",
     "commune__bassin__slug",
+    "deduced",
 )
+# Standard fields that may hold values an import deduced (see `Structure.deduced`).
+DEDUCIBLE = {
+    public: attribute
+    for public, attribute in STRUCTURE_FIELDS.items()
+    if attribute in Structure.DEDUCIBLE_FIELDS
+}
+
+
+def split_deduced(row, deduced):
+    """Leave in `row`'s standard fields only what a source said or a person confirmed,
+    and list the deduced values, with their provenance, in `valeurs_deduites`."""
+    found = {}
+    for public, attribute in DEDUCIBLE.items():
+        sources = deduced_sources(deduced, attribute, row[public])
+        if sources:
+            row[public] = [value for value in row[public] if value not in sources]
+            found[public] = [{"valeur": v, "deduit_de": why} for v, why in sources.items()]
+    row["valeurs_deduites"] = found
+    return row
 
 
 def structure_queryset(queryset):
@@ -149,6 +169,7 @@ def structure_rows(values, request=None, kinds=None):
         row["types"] = kinds.get(v["pk"], [])
         row["url"] = f"{prefix}{v['slug']}/"
         row["date_maj"] = _date_maj(v)
+        split_deduced(row, v["deduced"])
         if "distance_km" in v:
             row["distance_km"] = round(v["distance_km"], 3)
         rows.append(exporters.add_kind_codes(row))
@@ -263,9 +284,19 @@ class StructureSerializer(serializers.Serializer):
     types = serializers.SerializerMethodField(help_text="Types de lieu (identifiants de /types/).")
     url = serializers.SerializerMethodField(help_text="Page du lieu sur le site.")
     date_maj = serializers.SerializerMethodField(help_text="Date de mise à jour de l’information.")
+    valeurs_deduites = serializers.SerializerMethodField(
+        help_text="Valeurs déduites par l’import (du type de lieu, d’un texte), pas encore "
+        "confirmées : absentes des champs du standard ci-dessus, mais prises en compte par "
+        "les filtres. Champ du standard → liste de {valeur, deduit_de}."
+    )
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_valeurs_deduites(self, obj):
+        return {}  # filled by to_representation(), with the standard fields
 
     def to_representation(self, instance):
-        return exporters.add_kind_codes(super().to_representation(instance))
+        row = split_deduced(super().to_representation(instance), instance.deduced)
+        return exporters.add_kind_codes(row)
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_commune(self, obj):

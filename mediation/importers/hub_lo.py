@@ -14,17 +14,40 @@ How a census row becomes a Structure, column by column:
 - `c_jours_semaine`, `c_horaire_ouverture`, `c_heure_debut_matin`… (and hours
   typed in `c_public_cible`) → OpenStreetMap hours, see `hours.census_hours()`;
   what is not converted, and `c_autres_horaires`, stays as text;
-- `c_acces_pmr` oui/non → wheelchair access; `c_materiel_info` → the service
-  "Accès internet et matériel informatique" and the equipment note;
-  `c_accompagnement_personnel`/`c_formation` → support modes, their details
-  → the detailed presentation;
+- `c_acces_pmr` oui/non → wheelchair access;
+- the offer (services, publics, support modes, national programmes): see
+  "The offer" below and its tables;
 - `c_siren_site` → pivot (SIREN); `c_raison_sociale` → parent structure;
   `c_statut_juridique` "Associatif" → typologie ASSO;
 - `c__edit_datemaj` → date of the information (`date_maj` of the export);
 - `c_bassin_de_vie` is checked against the commune's bassin (report only).
 
+Kinds come from the census's own categories (`c_categories_espace`). The
+tags (`c_etiquettes`, repeated as the flags `c_epn`…) disagree with them in 95
+rows ("ARTS ET LOISIRS MONTILOIS": category Club-info, tag EPN): the category
+wins, the report says so; the tags are only used when the categories name no
+kind (only "Mairie" or "autres"). A name that implies another kind ("MSAP
+BOULLERET" without the MSAP category) is reported as "type à vérifier"
+(`mediation/kind_check.py`).
+
+The offer. The census says little in the standard's words, so each value is
+either *stated* (a column says it in other words: `c_materiel_info` oui →
+"Accès internet et matériel informatique") or *deduced* (implied by the kind's
+label or read in a free text). A deduced value is stored like the others, so
+the search finds it ("?service=demarches" lists the France Services), and also
+in `Structure.deduced` with its provenance (`{field: [{value, source}]}`):
+- the public page shows it marked "à confirmer";
+- the mediator's edit form shows "déduit de … — à confirmer" beside it until
+  they save the form with it (confirmed) or without it (removed);
+- the export and the API's standard fields only carry stated or confirmed
+  values (`Structure.stated_values`); the API adds `valeurs_deduites`.
+The tables: `STATED` (column oui → value), `KIND_OFFER` (kind → values its
+label requires, and why), `TEXT_SERVICES` (words of the `_detail` texts →
+services), `TRAINING_DEFAULT` (what "formation : oui" or "accompagnement
+personnel : oui" with no telling text implies).
+
 Ignored because they repeat other columns or are the tool's bookkeeping:
-`c_gid`, `c_etiquettes`, `c_sans_etiquette`, `c_b_*`, `c_arr_*`, `c_validation`,
+`c_gid`, `c_sans_etiquette`, `c_b_*`, `c_arr_*`, `c_validation`,
 `c__userid_modification`, `c_initial_agent`, `c_epci` (derived from the
 commune).
 """
@@ -35,7 +58,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from mediation import choices
+from mediation import choices, kind_check
 from mediation.importers import hours, values
 from mediation.importers.base import RowData, RowError, note_line
 from territories.models import BassinDeVie, normalize_search
@@ -64,6 +87,17 @@ FLAG_KINDS = {
     "c_promeneur": "promeneur-du-net",
     "c_fablab": "fablab-makerspace",
 }
+# The tags (`c_etiquettes`), used only when a row has no category.
+TAG_KINDS = {
+    "epn": "espace-public-numerique",
+    "mediatheque": "mediatheque",
+    "msap": "france-services",
+    "club info": "club-informatique",
+    "coworking": "coworking",
+    "promeneur du net": "promeneur-du-net",
+    "pdn": "promeneur-du-net",
+    "fablab": "fablab-makerspace",
+}
 DEFAULT_KIND = "espace-public-numerique"
 KIND_TYPOLOGIE = {
     "mediatheque": "BIB",
@@ -73,14 +107,93 @@ KIND_TYPOLOGIE = {
 STATUT_TYPOLOGIE = {"associatif": "ASSO"}
 
 # Free-text public → the standard's closed list (only when the text names a
-# specific public; "tout public" names none).
+# specific public; "tout public" names none). Patterns over normalised text.
 PUBLIC_WORDS = (
-    ("jeune", choices.Public.JEUNES),
-    ("etudiant", choices.Public.ETUDIANTS),
-    ("senior", choices.Public.SENIORS),
-    ("famille", choices.Public.FAMILLES),
-    ("parent", choices.Public.FAMILLES),
+    (r"jeune|\b1[2-8] ?(a )?(25|30) ans", choices.Public.JEUNES),
+    (r"etudiant", choices.Public.ETUDIANTS),
+    (r"senior|retraite", choices.Public.SENIORS),
+    (r"famille|parent|enfant", choices.Public.FAMILLES),
 )
+
+Service = choices.Service
+Mode = choices.ModaliteAccompagnement
+
+# Stated: a column answered "oui" says this value in other words.
+STATED = {
+    "c_materiel_info": [("services", Service.ACCES_MATERIEL)],
+    "c_accompagnement_personnel": [("support_modes", Mode.INDIVIDUEL)],
+}
+
+# Deduced from a kind: what its label requires or what defines it, and why.
+# (field, value, why) — `why` is what the mediator reads after "déduit de".
+KIND_OFFER = {
+    # The France Services charter requires help with administrative procedures
+    # (ANTS, CAF, impôts…), a computer with internet for visitors' own use and
+    # trained agents who help one person at a time. (The programme "France
+    # Services" follows from the kind itself, see `exporters.KIND_DISPOSITIF`.)
+    "france-services": [
+        ("services", Service.DEMARCHES),
+        ("services", Service.ACCES_MATERIEL),
+        ("support_modes", Mode.INDIVIDUEL),
+    ],
+    # An Espace Public Numérique is by definition a public place giving access
+    # to computers and the internet.
+    "espace-public-numerique": [("services", Service.ACCES_MATERIEL)],
+    # Listed in a census of digital mediation for its public computers.
+    "mediatheque": [("services", Service.ACCES_MATERIEL)],
+    # A coworking space rents desks with an internet connection.
+    "coworking": [("services", Service.ACCES_MATERIEL)],
+    # A computer club teaches its members to use computers.
+    "club-informatique": [("services", Service.OUTILS_QUOTIDIEN)],
+    # A FabLab lends digital fabrication machines for personal projects.
+    "fablab-makerspace": [
+        ("services", Service.LOISIRS),
+        ("services", Service.ACCES_MATERIEL),
+    ],
+    # Promeneurs du Net are youth workers present online for 12-25-year-olds,
+    # about their uses and the risks of the internet. The public is only
+    # deduced when that is the place's only kind: a France Services that is
+    # also a Promeneur du Net still welcomes everyone.
+    "promeneur-du-net": [
+        ("services", Service.SECURITE),
+        ("publics", choices.Public.JEUNES),
+        ("support_modes", Mode.DISTANCE),
+    ],
+}
+
+# Deduced from the words of the `_detail` texts (normalised: no accents or case).
+TEXT_SERVICES = (
+    (
+        r"demarche|administrati|services? publics?|acces aux droits|droits sociaux|\bcaf\b"
+        r"|impots|ameli|pole emploi|france services?",
+        Service.DEMARCHES,
+    ),
+    (r"emploi|\bcv\b|lettres? de motivation|insertion", Service.INSERTION_PRO),
+    (r"parentalite|aide aux devoirs", Service.PARENTALITE),
+    (r"securite|fake news|prevention|harcelement|arnaque", Service.SECURITE),
+    (
+        r"\b3d\b|photo|video|montage|musique|\bmao\b|creatif|creation|coding|codage"
+        r"|programmation|scratch|robotique|jeux? video",
+        Service.LOISIRS,
+    ),
+    (r"culture numerique|reseaux sociaux|education aux medias", Service.COMPREHENSION),
+    (
+        r"bureautique|traitement de texte|tableur|mails?\b|messagerie|internet|tablette"
+        r"|smartphone|ordinateur|informatique|initiation|debutant|\bbases?\b|windows"
+        r"|clavier|souris|outils? numerique",
+        Service.OUTILS_QUOTIDIEN,
+    ),
+)
+# ("démarches en ligne" are procedures done online, not help given remotely.)
+TEXT_MODES = ((r"a distance|visio", Mode.DISTANCE),)
+# A detail text that says there is none ("Pas d'accompagnement").
+NEGATIVE_TEXT = re.compile(r"^(pas|aucun|non)\b")
+
+# "formation : oui" (and "accompagnement personnel : oui") in a census of
+# digital mediation means help with digital tools: when the detail text names
+# no service, that is the service deduced (for "accompagnement", only when the
+# kind names no help either). "formation" also implies workshops.
+TRAINING_DEFAULT = Service.OUTILS_QUOTIDIEN
 
 # Free-text columns kept in the note, with a French label.
 NOTE_COLUMNS = {
@@ -166,8 +279,7 @@ def to_row(record, line):
 
     # Kinds and typologie.
     categories = array_literal(record.get("c_categories_espace"))
-    kinds = {CATEGORY_KINDS[c] for c in categories if c in CATEGORY_KINDS}
-    kinds |= {kind for column, kind in FLAG_KINDS.items() if get(column) == "True"}
+    kinds = _kinds(record, categories, row)
     typologie = []
     if "Mairie" in categories or get("c_mairie") == "True":
         typologie.append("COMMUNE")
@@ -176,10 +288,16 @@ def to_row(record, line):
     for kind in sorted(kinds):
         if kind in KIND_TYPOLOGIE and KIND_TYPOLOGIE[kind] not in typologie:
             typologie.append(KIND_TYPOLOGIE[kind])
-    if not kinds:
+    defaulted = not kinds
+    if defaulted:
         kinds = {DEFAULT_KIND}
         row.remarks.append("aucun type de lieu dans le recensement : compté comme EPN")
     row.kinds = sorted(kinds)
+    for slug in kind_check.kinds_to_check(name, row.kinds):
+        row.remarks.append(
+            f"type à vérifier : le nom évoque « {KIND_NAMES.get(slug, slug)} », "
+            f"absent des catégories du recensement"
+        )
 
     statut = get("c_statut_juridique")
     found_emails = values.emails(statut)
@@ -231,15 +349,8 @@ def to_row(record, line):
         public_text = ""  # hours typed in the wrong column: handled above
 
     # Offer.
-    services, support_modes = [], []
-    if _yes(record.get("c_materiel_info")):
-        services.append(choices.Service.ACCES_MATERIEL.value)
-    if _yes(record.get("c_accompagnement_personnel")):
-        support_modes.append(choices.ModaliteAccompagnement.INDIVIDUEL.value)
-    if _yes(record.get("c_formation")):
-        support_modes.append(choices.ModaliteAccompagnement.ATELIER.value)
-    fields["services"] = services
-    fields["support_modes"] = support_modes
+    offer = Offer()
+    _offer(record, categories, row.kinds, defaulted, offer)
     fields["equipment_note"] = get("c_materiel_info_detail")
     description = []
     for column, label in (
@@ -249,14 +360,13 @@ def to_row(record, line):
         if get(column):
             description.append(f"{label} : {get(column)}")
     fields["description"] = "\n\n".join(description)
-    publics = []
     public_free = get("c_varchar_public_cible")
     normalized = normalize_search(public_free)
     if normalized and not re.search(r"\btou[st]\b|grand public", normalized):
-        for word, public in PUBLIC_WORDS:
-            if word in normalized and public.value not in publics:
-                publics.append(public.value)
-    fields["publics"] = publics
+        for pattern, public in PUBLIC_WORDS:
+            if re.search(pattern, normalized):
+                offer.state("publics", public)
+    fields.update(offer.fields())
     for label, text in (("Public visé", public_free), ("Public cible", public_text)):
         if text:
             notes.append(note_line(label, text))
@@ -277,6 +387,122 @@ def to_row(record, line):
         if text and not (column == "c_espace_teletravail" and text.lower() == "non"):
             notes.append(note_line(label, text))
     return row
+
+
+KIND_NAMES = {
+    "espace-public-numerique": "Espace Public Numérique",
+    "mediatheque": "Médiathèque",
+    "france-services": "France Services",
+    "club-informatique": "Club informatique",
+    "coworking": "Espace de coworking",
+    "promeneur-du-net": "Promeneur du Net",
+    "fablab-makerspace": "FabLab",
+}
+COLUMN_NAMES = {
+    "c_materiel_info": "« matériel informatique : oui »",
+    "c_accompagnement_personnel": "« accompagnement personnel : oui »",
+    "c_formation": "« formation : oui »",
+    "c_espace_teletravail": "« espace de télétravail : oui »",
+    "c_accompagnement_personnel_detail": "la précision sur l’accompagnement",
+    "c_formation_detail": "la précision sur les formations",
+}
+
+
+def _kinds(record, categories, row):
+    """Kinds from the census's categories; its tags only when it has none (see above)."""
+    from_categories = {CATEGORY_KINDS[c] for c in categories if c in CATEGORY_KINDS}
+    from_tags = {kind for column, kind in FLAG_KINDS.items() if record.get(column) == "True"}
+    for tag in values.text(record.get("c_etiquettes")).split(","):
+        if normalize_search(tag) in TAG_KINDS:
+            from_tags.add(TAG_KINDS[normalize_search(tag)])
+    if not from_categories:  # none, or only "Mairie"/"autres"
+        return from_tags
+    if from_tags and from_tags != from_categories:
+        row.remarks.append(
+            "étiquettes du recensement ("
+            + ", ".join(sorted(KIND_NAMES[k] for k in from_tags))
+            + ") différentes de ses catégories : catégories retenues"
+        )
+    return from_categories
+
+
+class Offer:
+    """Values of the offer's fields, each stated or deduced (with its provenance)."""
+
+    FIELDS = ("services", "publics", "support_modes", "national_programmes")
+
+    def __init__(self):
+        self.values = {name: [] for name in self.FIELDS}
+        self.sources = {name: {} for name in self.FIELDS}  # value → why, while deduced
+
+    def state(self, field_name, value):
+        value = str(value)
+        if value not in self.values[field_name]:
+            self.values[field_name].append(value)
+        self.sources[field_name].pop(value, None)  # stated wins over deduced
+
+    def deduce(self, field_name, value, source):
+        value = str(value)
+        if value in self.values[field_name]:
+            return
+        self.values[field_name].append(value)
+        self.sources[field_name][value] = source
+
+    def fields(self):
+        fields = {name: self.values[name] for name in self.FIELDS}
+        fields["deduced"] = {
+            name: [{"value": v, "source": why} for v, why in self.sources[name].items()]
+            for name in self.FIELDS
+            if self.sources[name]
+        }
+        return fields
+
+
+def _offer(record, categories, kinds, defaulted, offer):
+    """Fill `offer` from the census row: stated columns, kinds' labels, free texts."""
+    get = lambda column: values.text(record.get(column))  # noqa: E731
+    for column, stated in STATED.items():
+        if _yes(record.get(column)):
+            for field_name, value in stated:
+                offer.state(field_name, value)
+    if "Promeneur du net" in categories:
+        offer.state("national_programmes", choices.Dispositif.PROMENEURS)
+    for slug in kinds:
+        label = KIND_NAMES.get(slug, slug)
+        source = f"type « {label} » attribué par défaut" if defaulted else f"type « {label} »"
+        for field_name, value in KIND_OFFER.get(slug, ()):
+            if field_name == "publics" and len(kinds) > 1:
+                continue
+            offer.deduce(field_name, value, source)
+    for column, yes_column in (
+        ("c_accompagnement_personnel_detail", "c_accompagnement_personnel"),
+        ("c_formation_detail", "c_formation"),
+    ):
+        text = normalize_search(get(column))
+        found = False
+        if text and not NEGATIVE_TEXT.match(text):
+            for pattern, service in TEXT_SERVICES:
+                if re.search(pattern, text):
+                    offer.deduce("services", service, COLUMN_NAMES[column])
+                    found = True
+            for pattern, mode in TEXT_MODES:
+                if re.search(pattern, text):
+                    offer.deduce("support_modes", mode, COLUMN_NAMES[column])
+        # "accompagnement : oui" alone adds nothing to a place whose kind
+        # already says what the help is about (France Services: procedures).
+        helps = set(offer.values["services"]) - {Service.ACCES_MATERIEL.value}
+        if (
+            _yes(record.get(yes_column))
+            and not found
+            and (column == "c_formation_detail" or not helps)
+        ):
+            offer.deduce("services", TRAINING_DEFAULT, COLUMN_NAMES[yes_column])
+    if _yes(record.get("c_formation")):
+        offer.deduce("support_modes", Mode.ATELIER, COLUMN_NAMES["c_formation"])
+    if _yes(record.get("c_materiel_info")):
+        offer.deduce("support_modes", Mode.AUTONOMIE, COLUMN_NAMES["c_materiel_info"])
+    if _yes(record.get("c_espace_teletravail")):
+        offer.deduce("services", Service.ACCES_MATERIEL, COLUMN_NAMES["c_espace_teletravail"])
 
 
 def _float(value):

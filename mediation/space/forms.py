@@ -203,6 +203,31 @@ class StructureForm(ModelForm):
             self.initial["wheelchair_accessible"] = {True: "true", False: "false", None: ""}[
                 accessible
             ]
+        self.mark_deduced()
+
+    def mark_deduced(self):
+        """Values an import deduced say so beside their box, until a person saves the form."""
+        for name in Structure.DEDUCIBLE_FIELDS:
+            sources = self.instance.deduced_sources(name) if name in self.fields else {}
+            if not sources:
+                continue
+            field = self.fields[name]
+            field.choices = [
+                (value, f"{label} — déduit de {sources[value]} — à confirmer")
+                if value in sources
+                else (value, label)
+                for value, label in field.choices
+            ]
+            field.help_text = (
+                "Les choix « à confirmer » ont été déduits par l’import. Décochez ce qui est "
+                "faux : en enregistrant, vous confirmez ce qui reste coché."
+            )
+
+    def confirm_deduced(self):
+        """The person saw each deduced value beside its box (edit page): what they keep is
+        confirmed, what they unticked is gone. Called by the edit page when it saves, not
+        by other paths that use this form without showing it (API writes)."""
+        self.instance.confirm_deduced([n for n in Structure.DEDUCIBLE_FIELDS if n in self.fields])
 
     def sections(self):
         """The fields grouped under the page's headings."""

@@ -273,6 +273,7 @@ def _save_edit(request, structure, form, stops, *, verify=False):
         stops.save()
         if verify:
             form.instance.verified_at = timezone.now()
+        form.confirm_deduced()
         form.save()
     return True
 

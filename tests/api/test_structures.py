@@ -98,6 +98,13 @@ def test_detail_with_itinerant_stops_and_404_for_unpublished(client):
     assert client.get(f"{URL}{hidden.uid}/").status_code == 404
 
 
+def test_a_place_listing_no_public_is_open_to_all_and_matches_every_public(client):
+    StructureFactory(name="Seniors", publics=[choices.Public.SENIORS])
+    StructureFactory(name="Jeunes", publics=[choices.Public.JEUNES])
+    StructureFactory(name="Tout public", publics=[])
+    assert sorted(names(client.get(URL, {"public": "Seniors"}))) == ["Seniors", "Tout public"]
+
+
 def test_filters(client):
     mediatheque = ServiceType.objects.get(slug="mediatheque")
     tours = commune("37261")
@@ -119,6 +126,7 @@ def test_filters(client):
         longitude=tours.longitude,
         fees=[choices.Frais.PAYANT],
         specific_support=[choices.PriseEnCharge.SURDITE],
+        publics=[choices.Public.JEUNES],
     )
     assert names(client.get(URL, {"type": "mediatheque"})) == ["A"]
     assert names(client.get(URL, {"service": choices.Service.DEMARCHES})) == ["A"]

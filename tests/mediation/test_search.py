@@ -228,6 +228,7 @@ def places():
             kinds=[epn, mediatheque],
             specific_support=["Surdité", "Illettrisme"],
             fees=["Payant"],
+            publics=["Jeunes"],
         ),
     }
 
@@ -279,7 +280,9 @@ def test_search_by_commune_lists_nearest_first_with_distances(places):
         ({"type": ["mediatheque"]}, ["Moyen", "Loin"]),
         ({"type": ["mediatheque", "espace-public-numerique"]}, ["Près", "Moyen", "Loin"]),
         ({"service": ["demarches"]}, ["Près"]),
-        ({"public": ["seniors"]}, ["Moyen"]),
+        # "Près" lists no public: open to all, it matches every public.
+        ({"public": ["seniors"]}, ["Près", "Moyen"]),
+        ({"public": ["jeunes"]}, ["Près", "Loin"]),
         ({"support": ["surdite"]}, ["Loin"]),
         ({"support": ["surdite", "illettrisme"]}, ["Loin"]),
         ({"support": ["surdite", "anglais"]}, []),
@@ -303,7 +306,8 @@ def test_named_queries_on_the_queryset(places):
     assert named(structures.of_kinds(["mediatheque"])) == ["Loin", "Moyen"]
     assert named(structures.of_kinds([])) == ["Loin", "Moyen", "Près"]
     assert named(structures.offering(["Aide aux démarches administratives"])) == ["Près"]
-    assert named(structures.for_publics(["Seniors"])) == ["Moyen"]
+    assert named(structures.for_publics(["Seniors"])) == ["Moyen", "Près"]
+    assert named(structures.for_publics([])) == ["Loin", "Moyen", "Près"]
     assert named(structures.with_support(["Surdité", "Anglais"])) == ["Loin"]
     assert named(structures.with_support(["Surdité", "Anglais"], every=True)) == []
     assert named(structures.with_fees(["Payant", "Gratuit"])) == ["Loin", "Près"]
