@@ -7,6 +7,7 @@ kinds, publication status, provenance, verification date.
 """
 
 import math
+import re
 import uuid
 
 from django.conf import settings
@@ -645,6 +646,20 @@ class Structure(ValidatedModel):
     def bassin(self):
         return self.commune.bassin if self.commune_id else None
 
+    # A bare acronym ("OTDIF", "MELI"): one word in capitals says nothing to a visitor.
+    BARE_ACRONYM = re.compile(r"[A-ZÀÂÄÇÉÈÊËÎÏÔÖÙÛÜ0-9&@'’.-]{2,12}")
+
+    @property
+    def display_name(self):
+        """The name, completed when it is a bare acronym: "OTDIF — Espace Public Numérique,
+        Issoudun" (from its first kind and its commune). The stored name is unchanged."""
+        if not self.BARE_ACRONYM.fullmatch(self.name) or not any(c.isalpha() for c in self.name):
+            return self.name
+        kinds = sorted(self.kinds.all(), key=lambda kind: (kind.order, kind.name))
+        town = self.commune.name if self.commune_id else self.city
+        details = ", ".join(part for part in (kinds[0].name if kinds else "", town) if part)
+        return f"{self.name} — {details}" if details else self.name
+
     @property
     def is_published(self):
         return self.status == choices.Status.PUBLISHED
@@ -716,6 +731,8 @@ class Structure(ValidatedModel):
         if commune is not None:
             self.commune = commune
             self.code_insee = commune.code_insee
+            if normalize_search(self.city) == normalize_search(commune.name):
+                self.city = commune.name  # "ISSOUDUN", "issoudun" → "Issoudun"
         return commune
 
     def unique_slug(self):

@@ -59,7 +59,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from mediation import choices, kind_check
-from mediation.importers import hours, values
+from mediation.importers import hours, readable, values
 from mediation.importers.base import RowData, RowError, note_line
 from territories.models import BassinDeVie, normalize_search
 
@@ -276,6 +276,7 @@ def to_row(record, line):
         latitude=_float(record.get("c_lat_coor1")),
         longitude=_float(record.get("c_long_coor1")),
     )
+    readable.tidy(row)
 
     # Kinds and typologie.
     categories = array_literal(record.get("c_categories_espace"))

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time
 
 from mediation import choices
 from mediation.exporters import SCHEMA_LABEL_SPELLING, STANDARD_FIELDS
-from mediation.importers import values
+from mediation.importers import readable, values
 from mediation.importers.base import RowData, RowError, note_line
 from mediation.importers.hours import from_osm_or_text
 from territories.models import normalize_search
@@ -217,6 +217,7 @@ def to_row(record, line, *, legacy=False):
         raise RowError("Nom du lieu (« nom ») manquant.")
     if not fields["address"]:
         raise RowError("Adresse (« adresse ») manquante.")
+    readable.tidy(row)
     fields["source"] = row.source
     fields["postal_code"] = values.postal_code(record.get("code_postal"))
     if not fields["postal_code"]:

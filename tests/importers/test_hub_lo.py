@@ -53,7 +53,7 @@ def test_census_is_imported_every_rejection_explained_and_a_second_run_changes_n
     assert far == []
     moved = [r for r in report.results if any("écartée" in m for m in r.messages)]
     assert len(moved) >= 10  # 16 in the February 2023 export
-    tours_nord = Structure.objects.get(name="PIJ TOURS-NORD")
+    tours_nord = Structure.objects.get(name="PIJ Tours-Nord")
     assert "Position d’origine, écartée : 43." in tours_nord.import_note
 
 
@@ -75,7 +75,7 @@ def test_hours_are_converted_or_kept_as_text_and_reported(hub_lo_path, tmp_path)
     assert "Th[2] 14:00-17:00" in by_hours
     unparsed = by_hours[""]
     assert unparsed.opening_hours_note == "Sur RDV : 02.19.55.62.93"
-    remark = next(r for r in report.results if r.name == unparsed.name).messages
+    remark = next(r for r in report.results if r.source_id == unparsed.source_id).messages
     assert any("horaires non convertis" in m for m in remark)
 
 
