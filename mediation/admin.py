@@ -5,8 +5,11 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
+from mediation import kind_check
 from mediation.duplicates import probable_duplicates
 from mediation.maps import map_config
 from mediation.models import (
@@ -134,22 +137,62 @@ class SourceIdentifierInline(admin.TabularInline):
     verbose_name_plural = "autres identifiants de source (fiches fusionnées)"
 
 
+class KindToCheckFilter(admin.SimpleListFilter):
+    title = "type à vérifier"
+    parameter_name = "type_a_verifier"
+
+    def lookups(self, request, model_admin):
+        return [("oui", "Le nom contredit le type")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "oui":
+            return queryset.kind_to_check()
+        return queryset
+
+
 @admin.register(Structure)
 class StructureAdmin(PlaceSearchMixin, PointMapMixin, HistoryAdmin):
     place_path = "pk"
-    list_display = ["name", "city", "bassin_name", "kinds_list", "status", "is_demo", "updated_at"]
-    list_filter = ["status", "kinds", BassinFilter, DepartmentFilter, "is_demo", "source"]
+    list_display = [
+        "name",
+        "city",
+        "bassin_name",
+        "kinds_list",
+        "kind_doubt",
+        "status",
+        "is_demo",
+        "updated_at",
+    ]
+    list_filter = [
+        "status",
+        "kinds",
+        KindToCheckFilter,
+        BassinFilter,
+        DepartmentFilter,
+        "is_demo",
+        "source",
+    ]
     search_fields = ["name", "city", "postal_code", "code_insee", "address", "pivot", "source_id"]
     autocomplete_fields = ["commune"]
     filter_horizontal = ["kinds"]
-    readonly_fields = ["uid", "created_at", "updated_at"]
+    readonly_fields = ["uid", "created_at", "updated_at", "kind_doubt", "deduced_values"]
     list_select_related = ["commune__bassin"]
     inlines = [StopInline, SourceIdentifierInline]
     actions = ["publish", "archive"]
     fieldsets = [
         (
             "Identité",
-            {"fields": ["name", "slug", "kinds", "pivot", "parent_structure", "typologie"]},
+            {
+                "fields": [
+                    "name",
+                    "slug",
+                    "kinds",
+                    "kind_doubt",
+                    "pivot",
+                    "parent_structure",
+                    "typologie",
+                ]
+            },
         ),
         (
             "Adresse",
@@ -182,6 +225,7 @@ class StructureAdmin(PlaceSearchMixin, PointMapMixin, HistoryAdmin):
                     "access_modes",
                     "support_modes",
                     "itinerance",
+                    "deduced_values",
                 ]
             },
         ),
@@ -248,6 +292,26 @@ class StructureAdmin(PlaceSearchMixin, PointMapMixin, HistoryAdmin):
     @admin.display(description="types")
     def kinds_list(self, obj):
         return ", ".join(kind.short_name for kind in obj.kinds.all())
+
+    @admin.display(description="type à vérifier")
+    def kind_doubt(self, obj):
+        """The kinds the name implies but the place lacks (see mediation/kind_check.py)."""
+        if obj.pk is None:
+            return ""
+        missing = kind_check.kinds_to_check(obj.name, [kind.slug for kind in obj.kinds.all()])
+        if not missing:
+            return ""
+        names = ", ".join(f"« {kind_check.kind_label(slug)} »" for slug in missing)
+        return f"Type à vérifier : le nom évoque {names}"
+
+    @admin.display(description="valeurs déduites, à confirmer")
+    def deduced_values(self, obj):
+        lines = [
+            f"{Structure._meta.get_field(name).verbose_name} : {value} (déduit de {source})"
+            for name in Structure.DEDUCIBLE_FIELDS
+            for value, source in obj.deduced_sources(name).items()
+        ]
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines)) or "—"
 
     @admin.action(description="Publier les structures sélectionnées")
     def publish(self, request, queryset):

@@ -27,8 +27,8 @@ tags (`c_etiquettes`, repeated as the flags `c_epn`…) disagree with them in 95
 rows ("ARTS ET LOISIRS MONTILOIS": category Club-info, tag EPN): the category
 wins, the report says so; the tags are only used when the categories name no
 kind (only "Mairie" or "autres"). A name that implies another kind ("MSAP
-BOULLERET" without the MSAP category) is reported as "type à vérifier"
-(`mediation/kind_check.py`).
+X" without the MSAP category) is reported as "type à vérifier" by the runner,
+for every format (`mediation/kind_check.py`).
 
 The offer. The census says little in the standard's words, so each value is
 either *stated* (a column says it in other words: `c_materiel_info` oui →
@@ -58,7 +58,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from mediation import choices, kind_check
+from mediation import choices
 from mediation.importers import hours, readable, values
 from mediation.importers.base import RowData, RowError, note_line
 from territories.models import BassinDeVie, normalize_search
@@ -294,11 +294,6 @@ def to_row(record, line):
         kinds = {DEFAULT_KIND}
         row.remarks.append("aucun type de lieu dans le recensement : compté comme EPN")
     row.kinds = sorted(kinds)
-    for slug in kind_check.kinds_to_check(name, row.kinds):
-        row.remarks.append(
-            f"type à vérifier : le nom évoque « {KIND_NAMES.get(slug, slug)} », "
-            f"absent des catégories du recensement"
-        )
 
     statut = get("c_statut_juridique")
     found_emails = values.emails(statut)

@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import Count
 
-from mediation import choices, csvfiles, geocoding
+from mediation import choices, csvfiles, geocoding, kind_check
 from mediation.exporters import IMPORT_CHANGE_REASON
 from mediation.importers import hub_lo, standard
 from mediation.importers.base import DemoWorkError, ImportFileError, RowError, note_line
@@ -390,6 +390,11 @@ def apply_row(row, *, kinds, change_reason, geocode=False):
     if not new_kinds:
         new_kinds = {standard.DEFAULT_KIND}
         row.remarks.append("aucun type de lieu déductible : compté comme EPN")
+    for slug in kind_check.kinds_to_check(structure.name, new_kinds):
+        row.remarks.append(
+            f"type à vérifier : le nom évoque « {kinds[slug].name if slug in kinds else slug} », "
+            "absent des types du lieu"
+        )
     unknown = new_kinds - set(kinds)
     if unknown:
         raise RowError(f"Types de lieu absents de la base : {', '.join(sorted(unknown))}.")
