@@ -24,6 +24,9 @@ def axe_source():
 def demo(territories):
     call_command("loaddata", "fixtures/demo_structures.json", verbosity=0)
     from mediation.models import Structure
+    from territories import coverage
+
+    coverage.compute()  # the bassin pages' portraits
 
     return Structure.objects.filter(stops__isnull=False).first()
 
@@ -52,6 +55,7 @@ PAGES = {
     "introuvable": "/?q=chato",
     "bassin": "/territoires/bassins/chateauroux/",
     "bassins": "/territoires/bassins/",
+    "comparaison des bassins": "/territoires/bassins/comparaison/?tri=moins-10-km",
     "type de lieu": "/types/france-services/",
     "département": "/territoires/departements/indre/",
 }
