@@ -42,6 +42,11 @@ def is_coordinator(user):
     return is_admin(user) or bool(coordinated_bassin_ids(user))
 
 
+def can_edit_project(user, bassin):
+    """The bassin's "Projet numérique de territoire": its coordinators and the admins."""
+    return is_admin(user) or bassin.pk in coordinated_bassin_ids(user)
+
+
 def is_member(user, structure):
     if not _active(user) or structure.pk is None:
         return False

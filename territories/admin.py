@@ -1,8 +1,9 @@
 """Admin of the territories. Moving a commune to another bassin is done here."""
 
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
-from territories.models import BassinDeVie, Commune, Department, Epci
+from territories.models import BassinDeVie, Commune, Department, Epci, TerritoryProject
 
 
 @admin.register(Department)
@@ -53,3 +54,9 @@ class CommuneAdmin(admin.ModelAdmin):
             # The rule says where the assignment came from: now an administrator.
             obj.bassin_rule = "admin"
         super().save_model(request, obj, form, change)
+
+
+@admin.register(TerritoryProject)
+class TerritoryProjectAdmin(SimpleHistoryAdmin):
+    list_display = ["bassin", "updated_at", "updated_by"]
+    readonly_fields = ["updated_at", "updated_by"]

@@ -9,6 +9,7 @@ import unicodedata
 
 from django.db import models
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 
 def normalize_search(text):
@@ -206,3 +207,62 @@ class CommuneCoverage(models.Model):
 
     def __str__(self):
         return f"Couverture de {self.commune_id}"
+
+
+class TerritoryProject(models.Model):
+    """A bassin's "Projet numérique de territoire", written by its coordinators.
+
+    Limited formatting (paragraphs, lists, bold, italics, links), converted from
+    Markdown and sanitised when shown (`territories.projects.render`).
+    """
+
+    bassin = models.OneToOneField(
+        BassinDeVie,
+        verbose_name="bassin de vie",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="project",
+    )
+    presentation = models.TextField(
+        "présentation du projet",
+        max_length=5000,
+        blank=True,
+        help_text="Quelques paragraphes. Mise en forme possible : **gras**, *italique*, "
+        "listes commençant par « - », liens [texte](https://…).",
+    )
+    partners = models.TextField(
+        "partenaires", max_length=2000, blank=True, help_text="Un partenaire par ligne."
+    )
+    actions = models.TextField(
+        "actions", max_length=3000, blank=True, help_text="Une action par ligne."
+    )
+    updated_at = models.DateTimeField("mis à jour le", auto_now=True)
+    updated_by = models.ForeignKey(
+        "mediation.User",
+        verbose_name="mis à jour par",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "projet numérique de territoire"
+        verbose_name_plural = "projets numériques de territoire"
+
+    def __str__(self):
+        return f"Projet numérique de territoire — {self.bassin}"
+
+    @property
+    def partner_list(self):
+        return [line.strip() for line in self.partners.splitlines() if line.strip()]
+
+    @property
+    def action_list(self):
+        return [line.strip() for line in self.actions.splitlines() if line.strip()]
+
+    @property
+    def is_empty(self):
+        return not (self.presentation.strip() or self.partner_list or self.action_list)

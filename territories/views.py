@@ -1,19 +1,30 @@
 """Territory pages: the 23 bassins de vie, the departments, and commune suggestions."""
 
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.text import slugify
-from django.views.decorators.cache import cache_control
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 from django.views.generic import DetailView, ListView
 
-from mediation import csvfiles
+from mediation import csvfiles, permissions
 from mediation.maps import map_config
-from territories import coverage, posters, suggestions
-from territories.models import POPULATION_YEAR, BassinDeVie, Commune, CommuneCoverage, Department
+from territories import coverage, posters, projects, suggestions
+from territories.models import (
+    POPULATION_YEAR,
+    BassinDeVie,
+    Commune,
+    CommuneCoverage,
+    Department,
+    TerritoryProject,
+)
 
 
 def _published():
@@ -90,6 +101,7 @@ class BassinDetailView(DetailView):
             if s.latitude is not None
         ]
         figures = coverage.portrait(self.object)
+        project = TerritoryProject.objects.filter(bassin=self.object).first()
         communes = [
             [
                 c.commune.latitude,
@@ -109,6 +121,9 @@ class BassinDetailView(DetailView):
             kind_counts=kind_counts(structures),
             commune_count=figures.commune_count,
             portrait=figures,
+            project=project,
+            project_html=projects.render(project.presentation) if project else "",
+            can_edit_project=permissions.can_edit_project(self.request.user, self.object),
             lead_sentence=coverage.lead_sentence(figures),
             population_year=POPULATION_YEAR,
             thresholds=coverage.THRESHOLDS_KM,
@@ -364,3 +379,43 @@ def bassin_booklet(request, slug):
         "bassin", bassin.slug, lambda: posters.bassin_booklet(bassin, page_url=page_url)
     )
     return _pdf_response(pdf, f"livret-{bassin.slug}.pdf")
+
+
+class TerritoryProjectForm(forms.ModelForm):
+    class Meta:
+        model = TerritoryProject
+        fields = ["presentation", "partners", "actions"]
+        widgets = {
+            "presentation": forms.Textarea(attrs={"rows": 10}),
+            "partners": forms.Textarea(attrs={"rows": 5}),
+            "actions": forms.Textarea(attrs={"rows": 6}),
+        }
+
+
+@login_required
+@never_cache
+def project_edit(request, slug):
+    """The coordinators write their bassin's "Projet numérique de territoire"."""
+    bassin = get_object_or_404(BassinDeVie.objects.defer("outline"), slug=slug)
+    if not permissions.can_edit_project(request.user, bassin):
+        raise PermissionDenied("Seuls les coordinateurs de ce bassin peuvent modifier son projet.")
+    project = TerritoryProject.objects.filter(bassin=bassin).first() or TerritoryProject(
+        bassin=bassin
+    )
+    form = TerritoryProjectForm(request.POST or None, instance=project)
+    if request.method == "POST" and form.is_valid():
+        project = form.save(commit=False)
+        project.updated_by = request.user
+        project._change_reason = "Modification par un coordinateur"
+        project.save()
+        messages.success(request, "Le projet numérique de territoire est enregistré.")
+        return redirect(f"{bassin.get_absolute_url()}#projet")
+    return render(
+        request,
+        "territories/project_form.html",
+        {
+            "bassin": bassin,
+            "form": form,
+            "history": project.history.all()[:10] if project.pk else [],
+        },
+    )
