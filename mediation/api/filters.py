@@ -19,11 +19,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django_filters.fields import MultipleChoiceField
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.drainage import set_override
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from mediation import choices
-from mediation.fields import SearchTextField
+from mediation.fields import SEARCH_MAX_CHARS, SearchTextField
 from mediation.models import ServiceType, Structure
 from territories.models import Commune
 
@@ -37,8 +38,11 @@ ECHO_LENGTH = 40  # how much of a refused value the message repeats
 
 
 def _echo(value):
+    """A refused value, shortened, for a message. Messages go through `message % params`
+    (django-filter's translate_validation), so a "%" typed by the client is doubled."""
     value = str(value)
-    return value if len(value) <= ECHO_LENGTH else value[:ECHO_LENGTH] + "…"
+    value = value if len(value) <= ECHO_LENGTH else value[:ECHO_LENGTH] + "…"
+    return value.replace("%", "%%")
 
 
 class BoundedCharField(forms.CharField):
@@ -467,3 +471,56 @@ class CommuneFilter(StrictFilterSet):
 
     def filter_q(self, queryset, name, value):
         return queryset.filter(pk__in=Commune.objects.matching(value).values("pk"))
+
+
+# --- The parameters in the OpenAPI schema ----------------------------------------
+# drf-spectacular drops a filter's help_text once its type is overridden, and
+# cannot know the bounds checked above: each filter gets its whole schema here.
+
+POINT_PATTERN = r"^-?\d+(\.\d+)?,-?\d+(\.\d+)?$"
+BBOX_PATTERN = r"^-?\d+(\.\d+)?(,-?\d+(\.\d+)?){3}$"
+ORDERING_KEY = f"-?({'|'.join(ORDERINGS)})"
+
+
+def _schema_of(filter_):
+    """The JSON schema of one filter's value, with the bounds its field checks."""
+    if isinstance(filter_, StrictBooleanFilter):
+        return {"type": "boolean"}
+    if isinstance(filter_, ClosedListFilter):
+        choices_ = filter_.extra.get("choices")
+        item = {"type": "string"}
+        if isinstance(choices_, list | tuple):
+            item["enum"] = [value for value, _label in choices_]
+        return item  # spectacular wraps it in an array (several values: "any of")
+    if isinstance(filter_, django_filters.NumberFilter):
+        return {
+            "type": "number",
+            "minimum": float(filter_.extra["min_value"]),
+            "maximum": float(filter_.extra["max_value"]),
+        }
+    if isinstance(filter_, SearchTextFilter):
+        return {"type": "string", "maxLength": SEARCH_MAX_CHARS}
+    if isinstance(filter_, PointFilter):
+        return {"type": "string", "pattern": POINT_PATTERN, "example": "47.39,0.69"}
+    if isinstance(filter_, BBoxFilter):
+        return {"type": "string", "pattern": BBOX_PATTERN, "example": "0.6,47.3,0.8,47.5"}
+    if isinstance(filter_, SinceFilter):
+        return {"type": "string", "maxLength": MAX_VALUE_LENGTH, "example": "2024-01-31"}
+    if isinstance(filter_, StableOrderingFilter):
+        return {
+            "type": "string",
+            "pattern": f"^{ORDERING_KEY}(,{ORDERING_KEY})*$",
+            "example": "-modifie_le,nom",
+        }
+    return {"type": "string", "minLength": 1, "maxLength": MAX_VALUE_LENGTH}
+
+
+def _describe(filterset_class):
+    for filter_ in filterset_class.base_filters.values():
+        schema = _schema_of(filter_)
+        schema["description"] = filter_.extra.get("help_text", "")
+        set_override(filter_, "field", schema)
+
+
+_describe(StructureFilter)
+_describe(CommuneFilter)

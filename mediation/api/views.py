@@ -12,11 +12,13 @@ import hashlib
 from csp.constants import UNSAFE_INLINE
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch, Q
+from django.forms.utils import ErrorDict, ErrorList
 from django.http import Http404, HttpResponseNotModified, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, quote_etag
+from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -27,7 +29,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -356,6 +358,7 @@ class StructureViewSet(
             "Chaque étape d’un lieu itinérant est aussi un point, relié à son lieu par "
             "`etape_de` (l’`id` du lieu)."
         ),
+        filters=True,
         responses={
             (200, "application/geo+json"): OpenApiResponse(response=FEATURE_COLLECTION),
             (200, "application/json"): OpenApiResponse(response=FEATURE_COLLECTION),
@@ -437,7 +440,9 @@ class WithdrawalsView(StructuresConditionalMixin, APIView):
                 except DjangoValidationError as error:
                     errors["updated_since"] = error.messages[0]
             if errors:
-                raise ValidationError({name: [message] for name, message in errors.items()})
+                raise translate_validation(
+                    ErrorDict({name: ErrorList([message]) for name, message in errors.items()})
+                )
             paginator = StructurePagination()
             page = paginator.paginate_queryset(tombstones.withdrawals(since), request, view=self)
             return paginator.get_paginated_response([w.as_json() for w in page])
@@ -449,6 +454,10 @@ class StandardExportView(StructuresConditionalMixin, APIView):
     """The national standard 1.0.2 of the published places (filters as on /structures/)."""
 
     filename = "lieux-mediation-numerique-centre-val-de-loire"
+    # Read by drf-spectacular to list the filters (get() applies them itself).
+    filter_backends = [StrictFilterBackend]
+    filterset_class = StructureFilter
+    queryset = Structure.objects.none()
 
     def get(self, request, *args, **kwargs):
         def build():
@@ -456,7 +465,7 @@ class StandardExportView(StructuresConditionalMixin, APIView):
                 request.query_params, queryset=Structure.objects.published(), request=request
             )
             if not filterset.is_valid():
-                raise ValidationError(filterset.errors)
+                raise translate_validation(filterset.errors)
             records = list(exporters.standard_records(filterset.qs.order_by()))
             extension = request.accepted_renderer.format
             return Response(
@@ -489,6 +498,7 @@ class StandardCSVView(StandardExportView):
 
 @extend_schema(
     summary="Export au standard national (JSON)",
+    filters=True,
     description=_EXPORT_DESCRIPTION + " En JSON, une cellule vide vaut null.",
     responses={(200, "application/json"): OpenApiResponse(response=OpenApiTypes.ANY)},
 )
@@ -497,11 +507,6 @@ class StandardJSONView(StandardExportView):
 
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
-
-
-# drf-spectacular reads the filters of a view from its `filterset_class`.
-StandardCSVView.filterset_class = StructureFilter
-StandardJSONView.filterset_class = StructureFilter
 
 
 @extend_schema_view(

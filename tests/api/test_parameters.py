@@ -1,5 +1,7 @@
 """Every query parameter of the API is bounded and checked before any query runs."""
 
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -193,3 +195,16 @@ def test_long_values_are_refused(client, name):
     response = client.get(URL, {name: "1" * 5000})
     assert response.status_code == 400
     assert name in response.json()
+
+
+@pytest.mark.parametrize("endpoint", [*ENDPOINTS, "/api/v1/structures/retraits/"])
+@pytest.mark.parametrize(
+    "params", [{"type": "%"}, {"x%s": "1"}, {"ordering": "%d"}, {"gratuit": "%"}]
+)
+def test_a_percent_sign_in_a_refused_value_is_echoed_not_a_crash(client, endpoint, params):
+    """Found by the fuzzer: the messages go through `message % params`."""
+    response = client.get(endpoint, params)
+    assert response.status_code == 400
+    assert list(response.json()) == list(params)
+    if "retraits" not in endpoint or "x%s" in params:  # elsewhere the value is echoed
+        assert "%" in json.dumps(response.json(), ensure_ascii=False)

@@ -17,6 +17,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from mediation import choices
+from tests.api.fuzzing import Record
 from tests.factories import StopFactory, StructureFactory
 
 pytestmark = pytest.mark.django_db
@@ -80,6 +81,7 @@ def test_schemathesis_finds_no_server_error_and_no_response_contradicting_the_sc
     checks = [not_a_server_error, response_schema_conformance, content_type_conformance]
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 10
+    record = Record()
     for operation in operations:
 
         @settings(
@@ -88,6 +90,11 @@ def test_schemathesis_finds_no_server_error_and_no_response_contradicting_the_sc
         @given(case=operation.as_strategy())
         def check(case):
             # The WSGI test client does not decompress: ask for plain bodies.
-            case.call_and_validate(checks=checks, headers={"Accept-Encoding": "identity"})
+            response = case.call_and_validate(
+                checks=checks, headers={"Accept-Encoding": "identity"}
+            )
+            record.add(case.formatted_path, response.status_code, response.elapsed)
 
         check()
+    record.report("schemathesis")
+    assert record.server_errors == []
