@@ -7,7 +7,7 @@ class MediationConfig(AppConfig):
     verbose_name = "Médiation numérique"
 
     def ready(self):
-        from mediation import tombstones, versioning  # noqa: F401  connect their signal receivers
+        from mediation import privacy, tombstones, versioning  # noqa: F401  receivers, checks
         from mediation.context_processors import forget_demo_flag
         from mediation.models import Structure
 

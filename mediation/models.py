@@ -79,6 +79,9 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField("adresse e-mail", unique=True)
+    # Set when the person deleted their account (mediation/privacy.py): the row
+    # stays, empty, so that the history still says "compte supprimé".
+    deleted_at = models.DateTimeField("supprimé le", null=True, blank=True, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []
@@ -89,6 +92,8 @@ class User(AbstractUser):
         verbose_name = "compte"
 
     def __str__(self):
+        if self.deleted_at:
+            return "compte supprimé"
         return self.get_full_name() or self.email
 
 

@@ -315,6 +315,15 @@ GEOCODER_VISITOR_LIMIT = int(os.environ.get("GEOCODER_VISITOR_LIMIT", "10"))
 
 SITE_NAME = "Médiation numérique Centre-Val de Loire"
 
+# The operator's facts on /mentions-legales/ (LCEN, GDPR). A deployment check
+# warns while one is missing (mediation/privacy.py).
+LEGAL_NOTICE = {
+    "publisher": os.environ.get("LEGAL_PUBLISHER", ""),
+    "director": os.environ.get("LEGAL_PUBLICATION_DIRECTOR", ""),
+    "host": os.environ.get("LEGAL_HOST", ""),
+    "dpo": os.environ.get("LEGAL_DPO_CONTACT", ""),
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,5 +1,7 @@
 """Public pages of the directory: search, structure, kinds, reports, site pages."""
 
+from urllib.parse import urlsplit
+
 import segno
 from django.conf import settings
 from django.contrib import messages
@@ -15,7 +17,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 from django.views.generic import DetailView, ListView
 
-from mediation import duplicates, geocoding, opening_hours, search
+from mediation import duplicates, geocoding, opening_hours, privacy, search
 from mediation.client_ip import client_ip
 from mediation.forms import ErrorReportForm, SearchForm
 from mediation.maps import map_config
@@ -251,5 +253,8 @@ def legal(request):
             "departments": Department.objects.all(),
             "bassin_count": BassinDeVie.objects.count(),
             "map_tiles": settings.MAP_TILES,
+            "map_tile_host": urlsplit(settings.MAP_TILE_URL).netloc,
+            "legal": settings.LEGAL_NOTICE,
+            "retention": privacy.retention_days(),
         },
     )

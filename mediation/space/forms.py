@@ -436,3 +436,23 @@ class AccountCreationForm(Form):
             except ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+class AccountDeletionForm(forms.Form):
+    """Deleting one's account: the password says it is really the person."""
+
+    password = forms.CharField(
+        label="Votre mot de passe",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError("Ce mot de passe n’est pas le bon.", code="password_incorrect")
+        return password

@@ -59,6 +59,7 @@ account_patterns = [
 urlpatterns = [
     *account_patterns,
     path("", views.home, name="home"),
+    path("compte/supprimer/", views.account_delete, name="account_delete"),
     path("proposer/", views.structure_propose, name="propose"),
     path("adresse/", views.geocode, name="geocode"),
     path("structures/<int:pk>/modifier/", views.structure_edit, name="edit"),

@@ -6,7 +6,7 @@ its CSRF token.
 """
 
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from mediation import geocoding, opening_hours, permissions
+from mediation import geocoding, opening_hours, permissions, privacy
 from mediation.choices import Status
 from mediation.maps import map_config
 from mediation.models import (
@@ -33,6 +33,7 @@ from mediation.models import (
 from mediation.space import actions, merge
 from mediation.space.forms import (
     AccountCreationForm,
+    AccountDeletionForm,
     DecisionForm,
     InvitationForm,
     JoinRequestForm,
@@ -113,6 +114,18 @@ def home(request):
             campaigns=Campaign.objects.filter(created_by=user)[:5],
         )
     return render(request, "space/home.html", context)
+
+
+@login_required
+def account_delete(request):
+    """A person deletes their own account, after giving their password again."""
+    form = AccountDeletionForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        privacy.delete_account(user=request.user)
+        logout(request)
+        messages.success(request, "Votre compte est supprimé. Merci d’avoir tenu vos lieux à jour.")
+        return redirect("mediation:home")
+    return render(request, "space/account_delete.html", {"form": form})
 
 
 # Editing --------------------------------------------------------------------------

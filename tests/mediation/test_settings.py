@@ -39,6 +39,10 @@ def test_production_settings_pass_the_deployment_check():
     env = {
         "SECRET_KEY": "a-long-random-secret-key-for-the-deployment-check-0123456789",
         "ALLOWED_HOSTS": "mediation-numerique.example",
+        "LEGAL_PUBLISHER": "GIP Hub numérique, Orléans",
+        "LEGAL_PUBLICATION_DIRECTOR": "Claude Martin",
+        "LEGAL_HOST": "Hébergeur SAS, Roubaix",
+        "LEGAL_DPO_CONTACT": "dpo@hub.example.fr",
     }
     base = {k: v for k, v in os.environ.items() if k not in NOT_IN_PRODUCTION}
     result = subprocess.run(
