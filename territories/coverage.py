@@ -21,9 +21,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.urls import reverse
 from django.utils import timezone
 
 from mediation import choices
@@ -235,6 +237,7 @@ class Portrait:
     zones_blanches: list
     fresh_percent: int | None
     distance_classes: list = field(default_factory=list)
+    rows: list = field(default_factory=list)  # every commune's CoverageRow
 
     @property
     def inhabitants_per_place(self):
@@ -282,21 +285,82 @@ def distance_class(distance):
     return DISTANCE_CLASSES[-1][0]
 
 
-def _coverages():
-    return CommuneCoverage.objects.select_related("commune", "nearest_structure").only(
-        "nearest_km",
-        "stop_km",
-        "demarches_km",
-        "free_km",
-        "by_kind_km",
+@dataclass(slots=True)
+class CommuneFacts:
+    name: str
+    population: int | None
+    bassin_id: int
+    latitude: float
+    longitude: float
+
+
+@dataclass(slots=True)
+class NearestPlace:
+    name: str
+    slug: str
+
+    def get_absolute_url(self):
+        return reverse("mediation:structure", args=[self.slug])
+
+
+@dataclass(slots=True)
+class CoverageRow:
+    """One commune's stored distances, read as plain values (no model instances: a
+    portrait reads up to 1,754 of them per request)."""
+
+    commune_id: str
+    commune: CommuneFacts
+    nearest_km: float | None
+    stop_km: float | None
+    demarches_km: float | None
+    free_km: float | None
+    by_kind_km: dict
+    nearest_structure: NearestPlace | None
+
+
+def _coverages(**filters):
+    rows = CommuneCoverage.objects.filter(**filters).values_list(
+        "commune_id",
         "commune__name",
         "commune__population",
         "commune__bassin_id",
         "commune__latitude",
         "commune__longitude",
+        "nearest_km",
+        "stop_km",
+        "demarches_km",
+        "free_km",
+        "by_kind_km",
         "nearest_structure__name",
         "nearest_structure__slug",
     )
+    return [
+        CoverageRow(
+            code,
+            CommuneFacts(name, population, bassin_id, lat, lon),
+            nearest,
+            stop,
+            demarches,
+            free,
+            by_kind or {},
+            NearestPlace(place_name, place_slug) if place_slug else None,
+        )
+        for (
+            code,
+            name,
+            population,
+            bassin_id,
+            lat,
+            lon,
+            nearest,
+            stop,
+            demarches,
+            free,
+            by_kind,
+            place_name,
+            place_slug,
+        ) in rows
+    ]
 
 
 def _build(coverages, *, place_count, fresh, farthest):
@@ -336,24 +400,24 @@ def _build(coverages, *, place_count, fresh, farthest):
         zones_blanches=zones,
         fresh_percent=round(100 * fresh / place_count) if place_count else None,
         distance_classes=classes,
+        rows=coverages,
     )
 
 
 def portrait(bassin=None, *, now=None, farthest=10):
     """The portrait of `bassin` (a BassinDeVie), or of the whole region."""
     now = now or timezone.now()
-    coverages = _coverages()
     places = Structure.objects.published()
     if bassin is not None:
-        coverages = coverages.filter(commune__bassin=bassin)
+        coverages = _coverages(commune__bassin=bassin)
         places = places.in_bassin(bassin)
+    else:
+        coverages = _coverages()
     counts = places.aggregate(
         total=Count("pk"),
         fresh=Count("pk", filter=Q(verified_at__gte=now - timedelta(days=FRESH_DAYS))),
     )
-    return _build(
-        list(coverages), place_count=counts["total"], fresh=counts["fresh"], farthest=farthest
-    )
+    return _build(coverages, place_count=counts["total"], fresh=counts["fresh"], farthest=farthest)
 
 
 def portraits_by_bassin(*, now=None, farthest=0):
@@ -405,3 +469,24 @@ def lead_sentence(portrait):
             f"{'sont' if far[1:] else 'est'} à plus de 20 km"
         )
     return sentence + "."
+
+
+PORTRAITS_TTL = 3600  # the 12-month freshness window moves with time, not only with data
+
+
+def cached_portraits():
+    """(portraits by bassin id, the region's portrait), computed once per data version.
+
+    The key holds the directory's version and the date of the last recomputation of
+    the distances, so an edit shows at once; an unreachable cache only costs time.
+    """
+    from mediation.versioning import structures_version
+
+    stamp, _modified = structures_version()
+    computed = CommuneCoverage.objects.values_list("computed_at", flat=True).first()
+    key = f"territories:portraits:{stamp}:{computed.isoformat() if computed else '-'}"
+    found = cache.get(key)
+    if found is None:
+        found = (portraits_by_bassin(farthest=10), portrait(farthest=0))
+        cache.set(key, found, PORTRAITS_TTL)
+    return found

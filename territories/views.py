@@ -21,7 +21,6 @@ from territories.models import (
     POPULATION_YEAR,
     BassinDeVie,
     Commune,
-    CommuneCoverage,
     Department,
     TerritoryProject,
 )
@@ -100,7 +99,8 @@ class BassinDetailView(DetailView):
             for s in structures
             if s.latitude is not None
         ]
-        figures = coverage.portrait(self.object)
+        by_bassin, _region = coverage.cached_portraits()
+        figures = by_bassin.get(self.object.pk) or coverage.portrait(self.object)
         project = TerritoryProject.objects.filter(bassin=self.object).first()
         communes = [
             [
@@ -111,9 +111,7 @@ class BassinDetailView(DetailView):
                 c.nearest_km,
                 coverage.distance_class(c.nearest_km),
             ]
-            for c in CommuneCoverage.objects.filter(commune__bassin=self.object).select_related(
-                "commune"
-            )
+            for c in figures.rows
         ]
         return super().get_context_data(
             structures=structures,
@@ -171,7 +169,7 @@ COMPARISON_COLUMNS = {
 def comparison_rows(order="nom"):
     """The 23 bassins with their portrait, sorted by `order` (a COMPARISON_COLUMNS key;
     numbers largest first)."""
-    portraits = coverage.portraits_by_bassin()
+    portraits, _region = coverage.cached_portraits()
     rows = [
         {"bassin": bassin, "portrait": portraits[bassin.pk]}
         for bassin in BassinDeVie.objects.defer("outline").select_related("department")
@@ -199,7 +197,7 @@ def bassin_comparison(request):
             "rows": rows,
             "order": order,
             "columns": [(slug, title) for slug, (title, _key) in COMPARISON_COLUMNS.items()],
-            "region_sentence": coverage.lead_sentence(coverage.portrait(farthest=0)),
+            "region_sentence": coverage.lead_sentence(coverage.cached_portraits()[1]),
             "population_year": POPULATION_YEAR,
         },
     )

@@ -559,7 +559,8 @@ class BassinViewSet(FrenchNotFoundMixin, ContentETagMixin, viewsets.ReadOnlyMode
 
     def get_serializer_context(self):
         # Every bassin's coverage in one pass over the communes (never per bassin).
-        return {**super().get_serializer_context(), "portraits": coverage.portraits_by_bassin()}
+        portraits, _region = coverage.cached_portraits()
+        return {**super().get_serializer_context(), "portraits": portraits}
 
 
 @extend_schema_view(
