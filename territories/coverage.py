@@ -474,19 +474,42 @@ def lead_sentence(portrait):
 PORTRAITS_TTL = 3600  # the 12-month freshness window moves with time, not only with data
 
 
-def cached_portraits():
-    """(portraits by bassin id, the region's portrait), computed once per data version.
+def cached(name, build):
+    """`build()`, computed once per data version and kept in the shared cache.
 
     The key holds the directory's version and the date of the last recomputation of
     the distances, so an edit shows at once; an unreachable cache only costs time.
+    Keep what is cached small: it is unpickled on every request.
     """
     from mediation.versioning import structures_version
 
     stamp, _modified = structures_version()
     computed = CommuneCoverage.objects.values_list("computed_at", flat=True).first()
-    key = f"territories:portraits:{stamp}:{computed.isoformat() if computed else '-'}"
+    key = f"territories:{name}:{stamp}:{computed.isoformat() if computed else '-'}"
     found = cache.get(key)
     if found is None:
-        found = (portraits_by_bassin(farthest=10), portrait(farthest=0))
+        found = build()
         cache.set(key, found, PORTRAITS_TTL)
     return found
+
+
+def comparison_summary():
+    """The figures of the comparison page: one small dict per bassin, and the region's
+    sentence."""
+    rows = {
+        bassin_id: {
+            "population": p.population,
+            "place_count": p.place_count,
+            "inhabitants_per_place": p.inhabitants_per_place,
+            "percent_10": p.shares["lieu"].percent(10),
+            "percents": {km: p.shares["lieu"].percent(km) for km in THRESHOLDS_KM},
+            "france_services_10": p.shares["france_services"].percent(10),
+            "free_10": p.shares["gratuit"].percent(10),
+            "stop_10": p.shares["etape_itinerante"].percent(10),
+            "zones_blanches_population": p.zones_blanches_population,
+            "fresh_percent": p.fresh_percent,
+            "commune_count": p.commune_count,
+        }
+        for bassin_id, p in portraits_by_bassin().items()
+    }
+    return rows, lead_sentence(portrait(farthest=0))

@@ -99,8 +99,9 @@ class BassinDetailView(DetailView):
             for s in structures
             if s.latitude is not None
         ]
-        by_bassin, _region = coverage.cached_portraits()
-        figures = by_bassin.get(self.object.pk) or coverage.portrait(self.object)
+        figures = coverage.cached(
+            f"bassin:{self.object.pk}", lambda: coverage.portrait(self.object)
+        )
         project = TerritoryProject.objects.filter(bassin=self.object).first()
         communes = [
             [
@@ -139,45 +140,33 @@ class BassinDetailView(DetailView):
 
 
 COMPARISON_COLUMNS = {
-    # ?tri= value: (column title, key of a row)
-    "nom": ("Bassin de vie", lambda row: row["bassin"].name),
-    "population": ("Habitants", lambda row: row["portrait"].population),
-    "lieux": ("Lieux", lambda row: row["portrait"].place_count),
-    "habitants-par-lieu": (
-        "Habitants par lieu",
-        lambda row: row["portrait"].inhabitants_per_place or 0,
-    ),
-    "moins-10-km": (
-        "Habitants à moins de 10 km d’un lieu (%)",
-        lambda row: row["portrait"].shares["lieu"].percent(10),
-    ),
-    "france-services-10-km": (
-        "À moins de 10 km d’une France Services (%)",
-        lambda row: row["portrait"].shares["france_services"].percent(10),
-    ),
-    "zones-blanches": (
-        "Habitants à plus de 10 km d’un lieu",
-        lambda row: row["portrait"].zones_blanches_population,
-    ),
-    "verifies": (
-        "Lieux vérifiés depuis moins d’un an (%)",
-        lambda row: row["portrait"].fresh_percent or 0,
-    ),
+    # ?tri= value: (column title, key of a row's figures)
+    "nom": ("Bassin de vie", None),
+    "population": ("Habitants", "population"),
+    "lieux": ("Lieux", "place_count"),
+    "habitants-par-lieu": ("Habitants par lieu", "inhabitants_per_place"),
+    "moins-10-km": ("Habitants à moins de 10 km d’un lieu (%)", "percent_10"),
+    "france-services-10-km": ("À moins de 10 km d’une France Services (%)", "france_services_10"),
+    "zones-blanches": ("Habitants à plus de 10 km d’un lieu", "zones_blanches_population"),
+    "verifies": ("Lieux vérifiés depuis moins d’un an (%)", "fresh_percent"),
 }
 
 
 def comparison_rows(order="nom"):
-    """The 23 bassins with their portrait, sorted by `order` (a COMPARISON_COLUMNS key;
-    numbers largest first)."""
-    portraits, _region = coverage.cached_portraits()
+    """(rows, region sentence): the 23 bassins with their figures, sorted by `order` (a
+    COMPARISON_COLUMNS key; numbers largest first)."""
+    figures, region_sentence = coverage.cached("comparison", coverage.comparison_summary)
     rows = [
-        {"bassin": bassin, "portrait": portraits[bassin.pk]}
+        {"bassin": bassin, "figures": figures[bassin.pk]}
         for bassin in BassinDeVie.objects.defer("outline").select_related("department")
-        if bassin.pk in portraits
+        if bassin.pk in figures
     ]
-    _title, key = COMPARISON_COLUMNS.get(order, COMPARISON_COLUMNS["nom"])
-    rows.sort(key=key, reverse=order in COMPARISON_COLUMNS and order != "nom")
-    return rows
+    key = COMPARISON_COLUMNS.get(order, COMPARISON_COLUMNS["nom"])[1]
+    if key is None:
+        rows.sort(key=lambda row: row["bassin"].name)
+    else:
+        rows.sort(key=lambda row: row["figures"][key] or 0, reverse=True)
+    return rows, region_sentence
 
 
 def bassin_comparison(request):
@@ -185,9 +174,9 @@ def bassin_comparison(request):
     order = request.GET.get("tri", "nom")
     if order not in COMPARISON_COLUMNS:
         order = "nom"
-    rows = comparison_rows(order)
+    rows, region_sentence = comparison_rows(order)
     for row in rows:
-        row["bar"] = row["portrait"].shares["lieu"].percent(10)
+        row["bar"] = row["figures"]["percent_10"]
         row["bar_width"] = row["bar"] * 4  # 400 units for 100 %
         row["bar_text_x"] = 226 + row["bar_width"]
     return render(
@@ -197,7 +186,7 @@ def bassin_comparison(request):
             "rows": rows,
             "order": order,
             "columns": [(slug, title) for slug, (title, _key) in COMPARISON_COLUMNS.items()],
-            "region_sentence": coverage.lead_sentence(coverage.cached_portraits()[1]),
+            "region_sentence": region_sentence,
             "population_year": POPULATION_YEAR,
         },
     )
@@ -224,24 +213,24 @@ def bassin_comparison_csv(request):
     ]
     writer = csvfiles.Writer(response, columns)
     writer.writeheader()
-    for row in comparison_rows():
-        portrait = row["portrait"]
-        shares = portrait.shares
+    rows, _sentence = comparison_rows()
+    for row in rows:
+        figures = row["figures"]
         writer.writerow(
             [
                 row["bassin"].name,
                 row["bassin"].department.name,
-                portrait.population,
+                figures["population"],
                 POPULATION_YEAR,
-                portrait.commune_count,
-                portrait.place_count,
-                portrait.inhabitants_per_place,
-                *(shares["lieu"].percent(km) for km in coverage.THRESHOLDS_KM),
-                shares["france_services"].percent(10),
-                shares["gratuit"].percent(10),
-                shares["etape_itinerante"].percent(10),
-                portrait.zones_blanches_population,
-                portrait.fresh_percent,
+                figures["commune_count"],
+                figures["place_count"],
+                figures["inhabitants_per_place"],
+                *(figures["percents"][km] for km in coverage.THRESHOLDS_KM),
+                figures["france_services_10"],
+                figures["free_10"],
+                figures["stop_10"],
+                figures["zones_blanches_population"],
+                figures["fresh_percent"],
             ]
         )
     return response

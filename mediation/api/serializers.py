@@ -374,9 +374,7 @@ class BassinSerializer(serializers.ModelSerializer):
     def get_couverture(self, bassin):
         """None while the communes' distances have not been computed yet."""
         # The viewset computes every bassin's portrait in one pass (see its get_serializer_context).
-        portraits = self.context.get("portraits") or {}
-        portrait = portraits.get(bassin.pk)
-        return portrait.as_dict() if portrait else None
+        return (self.context.get("couverture") or {}).get(bassin.pk)
 
 
 class CommuneDistancesSerializer(serializers.Serializer):

@@ -559,8 +559,11 @@ class BassinViewSet(FrenchNotFoundMixin, ContentETagMixin, viewsets.ReadOnlyMode
 
     def get_serializer_context(self):
         # Every bassin's coverage in one pass over the communes (never per bassin).
-        portraits, _region = coverage.cached_portraits()
-        return {**super().get_serializer_context(), "portraits": portraits}
+        couverture = coverage.cached(
+            "couverture",
+            lambda: {pk: p.as_dict() for pk, p in coverage.portraits_by_bassin().items()},
+        )
+        return {**super().get_serializer_context(), "couverture": couverture}
 
 
 @extend_schema_view(

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-from django.urls import reverse
 
 from mediation.importers import Outcome, run_import
 from mediation.importers.readable import readable_address, readable_name
