@@ -9,6 +9,7 @@ kinds, publication status, provenance, verification date.
 import math
 import re
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -697,6 +698,23 @@ class Structure(ValidatedModel):
             for name, entries in (self.deduced or {}).items()
             if name not in field_names
         }
+
+    # Information older than this is said to be old, in the list and on the page.
+    FRESH_DAYS = 365
+
+    @property
+    def information_date(self):
+        """When someone last vouched for the information: the last verification (or a
+        person's edit, when the queryset is annotated with `last_person_edit`), else the
+        creation of the listing."""
+        dates = [d for d in (self.verified_at, getattr(self, "last_person_edit", None)) if d]
+        return max(dates) if dates else self.created_at
+
+    @property
+    def is_stale(self):
+        """Last vouched for more than `FRESH_DAYS` ago: "appelez avant de vous déplacer"."""
+        date = self.information_date
+        return date is not None and timezone.now() - date > timedelta(days=self.FRESH_DAYS)
 
     @property
     def date_maj(self):

@@ -20,7 +20,7 @@ from mediation.duplicates import probable_duplicates
 from mediation.models import Structure
 from territories.models import BassinDeVie
 
-FRESH_DAYS = 365
+FRESH_DAYS = Structure.FRESH_DAYS
 REGION = "Région Centre-Val de Loire"
 NO_BASSIN = "Hors bassin (commune inconnue)"
 

@@ -79,6 +79,7 @@ class StructureDetailView(DetailView):
     def get_queryset(self):
         return (
             Structure.objects.published()
+            .with_last_person_edit()
             .select_related("commune__bassin", "commune__department")
             .defer(*OUTLINES)
             .prefetch_related(

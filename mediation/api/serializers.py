@@ -169,6 +169,7 @@ def structure_rows(values, request=None, kinds=None):
         row["types"] = kinds.get(v["pk"], [])
         row["url"] = f"{prefix}{v['slug']}/"
         row["date_maj"] = _date_maj(v)
+        row["verifie_le"] = to_datetime(v["verified_at"]) if v["verified_at"] else None
         split_deduced(row, v["deduced"])
         if "distance_km" in v:
             row["distance_km"] = round(v["distance_km"], 3)
@@ -284,6 +285,12 @@ class StructureSerializer(serializers.Serializer):
     types = serializers.SerializerMethodField(help_text="Types de lieu (identifiants de /types/).")
     url = serializers.SerializerMethodField(help_text="Page du lieu sur le site.")
     date_maj = serializers.SerializerMethodField(help_text="Date de mise à jour de l’information.")
+    verifie_le = serializers.DateTimeField(
+        source="verified_at",
+        allow_null=True,
+        help_text="Dernière vérification des informations par le lieu (null : jamais). "
+        "`modifie_le` est la dernière modification de la fiche dans l’annuaire.",
+    )
     valeurs_deduites = serializers.SerializerMethodField(
         help_text="Valeurs déduites par l’import (du type de lieu, d’un texte), pas encore "
         "confirmées : absentes des champs du standard ci-dessus, mais prises en compte par "

@@ -149,7 +149,7 @@ def test_structure_page_shows_everything_a_visitor_needs(client):
     assert "Accessible en fauteuil roulant" in body
     assert "Formé à « Mon Espace Santé »" in body
     assert "openstreetmap.org/directions" in page
-    assert "Mise à jour le" in body
+    assert "Modifiée le" in body
     assert reverse("mediation:report_error", args=[structure.slug]) in page
 
 
