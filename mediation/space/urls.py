@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from mediation.space import campaign, duplicate_views, views
+from mediation.space import campaign, dashboard, duplicate_views, views
 
 app_name = "space"
 
@@ -77,6 +77,7 @@ urlpatterns = [
     path("structures/<int:pk>/gerer/", views.structure_join, name="join"),
     path("invitation/<str:token>/", views.invitation, name="invitation"),
     path("moderation/", views.moderation, name="moderation"),
+    path("tableau-de-bord/", dashboard.dashboard, name="dashboard"),
     path("doublons/", duplicate_views.duplicate_list, name="duplicates"),
     path(
         "doublons/<int:first_pk>-<int:second_pk>/",
