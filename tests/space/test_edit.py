@@ -220,7 +220,8 @@ def test_information_is_up_to_date_in_one_click(client, structure, mediator):
     structure = Structure.objects.get(pk=structure.pk)
     assert structure.verified_at is not None
     public = client.get(structure.get_absolute_url()).content.decode()
-    assert "Informations vérifiées par l’équipe du lieu le" in public
+    assert "Informations vérifiées par le lieu le" in public
+    assert "Ces informations datent de" not in public
 
 
 def test_mediators_archive_and_cannot_delete(client, structure, mediator):
