@@ -290,14 +290,11 @@ def run_near(args):
     return results
 
 
-def inner_near():
-    """Runs inside a Django process (DATABASE_URL set): fill, then time `near=`."""
-    import django
-
-    django.setup()
+def fill_synthetic(count=SYNTHETIC_COUNT):
+    """Inside a Django process: `count` published synthetic places spread over the
+    region's communes (kept when the table already holds exactly that many).
+    Returns the communes as (code, latitude, longitude, postal_codes)."""
     from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from mediation import choices
     from mediation.models import ServiceType, Structure
@@ -305,11 +302,11 @@ def inner_near():
 
     communes = list(Commune.objects.values_list("pk", "latitude", "longitude", "postal_codes"))
     rng = random.Random(2026)
-    if Structure.objects.count() != SYNTHETIC_COUNT:
+    if Structure.objects.count() != count:
         Structure.objects.all().delete()
         kinds = list(ServiceType.objects.all())
         batch = []
-        for i in range(SYNTHETIC_COUNT):
+        for i in range(count):
             code, lat, lon, postal_codes = rng.choice(communes)
             batch.append(
                 Structure(
@@ -342,6 +339,21 @@ def inner_near():
             # Steady state, as autovacuum leaves a table after a bulk load: the
             # visibility map lets PostgreSQL answer from the index alone.
             cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    return communes
+
+
+def inner_near():
+    """Runs inside a Django process (DATABASE_URL set): fill, then time `near=`."""
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from mediation.models import Structure
+
+    communes = fill_synthetic()
     client = Client(HTTP_HOST="127.0.0.1")
     rng = random.Random(2027)  # the same points whether the table was just filled or not
     points = [
