@@ -8,6 +8,7 @@ ANCT, Licence Ouverte 2.0); the tests validate what we write against it.
 """
 
 import io
+import itertools
 import re
 
 import orjson
@@ -277,15 +278,33 @@ CSV_EXACT_COLUMNS = {
 }
 
 
-def standard_csv(records):
-    """The standard's CSV: its 32 columns in order, UTF-8, "," between cells."""
+def batched(iterable, size):
+    """Lists of `size` items (the last one shorter) from `iterable`, read lazily."""
+    # itertools.batched() arrives with Python 3.12; the project supports 3.11.
+    iterator = iter(iterable)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def standard_csv_chunks(records, *, rows_per_chunk=500):
+    """The standard's CSV piece by piece (str): its 32 columns in order, UTF-8,
+    "," between cells. Holds `rows_per_chunk` rows at a time, whatever the count."""
     buffer = io.StringIO()
     writer = csvfiles.Writer(
         buffer, STANDARD_FIELDS, exact=CSV_EXACT_COLUMNS, lineterminator="\r\n"
     )
     writer.writeheader()
-    writer.writerows(records)
-    return buffer.getvalue()
+    for batch in batched(records, rows_per_chunk):
+        writer.writerows(batch)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+def standard_csv(records):
+    """The standard's CSV as one string (see `standard_csv_chunks()`)."""
+    return "".join(standard_csv_chunks(records))
 
 
 def _json_value(value):
@@ -296,12 +315,26 @@ def _json_value(value):
     return value
 
 
+def standard_json_chunks(records, *, rows_per_chunk=500):
+    """The standard as a JSON array of objects, piece by piece (bytes), exactly as
+    `orjson.dumps(rows, option=OPT_INDENT_2)` writes it whole; empty cells are null."""
+    opened = False
+    for batch in batched(records, rows_per_chunk):
+        pieces = []
+        for record in batch:
+            row = {column: _json_value(record[column]) for column in STANDARD_FIELDS}
+            # One level deeper than the object alone; a raw newline only ever
+            # separates tokens (newlines inside strings are escaped).
+            item = orjson.dumps(row, option=orjson.OPT_INDENT_2).replace(b"\n", b"\n  ")
+            pieces.append((b",\n  " if opened else b"[\n  ") + item)
+            opened = True
+        yield b"".join(pieces)
+    yield b"\n]" if opened else b"[]"
+
+
 def standard_json(records):
     """The standard as a JSON array of objects (bytes); empty cells are null."""
-    rows = [
-        {column: _json_value(record[column]) for column in STANDARD_FIELDS} for record in records
-    ]
-    return orjson.dumps(rows, option=orjson.OPT_INDENT_2)
+    return b"".join(standard_json_chunks(records))
 
 
 def stop_items(structures):
@@ -331,6 +364,33 @@ def stop_items(structures):
     ]
 
 
+def feature(item):
+    """One GeoJSON Feature of a dict holding `latitude` and `longitude` (see
+    `feature_collection()`)."""
+    properties = {k: v for k, v in item.items() if k not in ("latitude", "longitude")}
+    latitude, longitude = item.get("latitude"), item.get("longitude")
+    geometry = (
+        {"type": "Point", "coordinates": [longitude, latitude]}
+        if latitude is not None and longitude is not None
+        else None
+    )
+    head = {"type": "Feature", "id": item["id"]} if "id" in item else {"type": "Feature"}
+    return head | {"geometry": geometry, "properties": properties}
+
+
+def feature_collection_chunks(item_batches, dumps):
+    """A FeatureCollection encoded piece by piece (bytes) by `dumps`, from batches
+    of items: the same bytes as `dumps(feature_collection(all items))`."""
+    opened = False
+    yield b'{"type":"FeatureCollection","features":['
+    for batch in item_batches:
+        encoded = [dumps(feature(item)) for item in batch]
+        if encoded:
+            yield (b"," if opened else b"") + b",".join(encoded)
+            opened = True
+    yield b"]}"
+
+
 def feature_collection(items):
     """A GeoJSON FeatureCollection of dicts holding `latitude` and `longitude`.
 
@@ -338,15 +398,4 @@ def feature_collection(items):
     (RFC 7946 § 3.2), which map libraries use to follow a feature; a place
     without coordinates gets a null geometry rather than disappearing.
     """
-    features = []
-    for item in items:
-        properties = {k: v for k, v in item.items() if k not in ("latitude", "longitude")}
-        latitude, longitude = item.get("latitude"), item.get("longitude")
-        geometry = (
-            {"type": "Point", "coordinates": [longitude, latitude]}
-            if latitude is not None and longitude is not None
-            else None
-        )
-        feature = {"type": "Feature", "id": item["id"]} if "id" in item else {"type": "Feature"}
-        features.append(feature | {"geometry": geometry, "properties": properties})
-    return {"type": "FeatureCollection", "features": features}
+    return {"type": "FeatureCollection", "features": [feature(item) for item in items]}

@@ -8,12 +8,13 @@ parameters, `{"parameter": ["message"]}`), in French.
 """
 
 import hashlib
+import itertools
 
 from csp.constants import UNSAFE_INLINE
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch, Q
 from django.forms.utils import ErrorDict, ErrorList
-from django.http import Http404, HttpResponseNotModified, JsonResponse
+from django.http import Http404, HttpResponseNotModified, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
@@ -50,6 +51,7 @@ from mediation.api.renderers import (
     OrjsonRenderer,
     StandardCSVRenderer,
     StandardJSONRenderer,
+    dumps,
 )
 from mediation.api.serializers import (
     BassinSerializer,
@@ -68,6 +70,18 @@ from territories import coverage
 from territories.models import BassinDeVie, Commune
 
 BROWSER_MAX_AGE = 60  # seconds before a client revalidates with its ETag
+# Rows read and encoded at a time by the exports, which stream: memory stays the
+# same at 600 places and at 100,000.
+EXPORT_CHUNK = 1000
+
+
+def streamed(request, chunks, *, headers=None):
+    """A response streaming `chunks` (bytes), typed as the negotiated renderer says."""
+    renderer = request.accepted_renderer
+    content_type = request.accepted_media_type or renderer.media_type
+    if renderer.charset:
+        content_type = f"{content_type}; charset={renderer.charset}"
+    return StreamingHttpResponse(chunks, content_type=content_type, headers=headers)
 
 
 class APIViewMixin:
@@ -146,7 +160,7 @@ class StructuresConditionalMixin(APIViewMixin):
         not_modified = self.get_conditional(request)
         response = not_modified if not_modified is not None else build()
         etag, latest = self._validators
-        if isinstance(response, HttpResponseNotModified | Response):
+        if isinstance(response, HttpResponseNotModified | Response | StreamingHttpResponse):
             response["ETag"] = etag
             if latest:
                 response["Last-Modified"] = http_date(latest.timestamp())
@@ -373,9 +387,13 @@ class StructureViewSet(
     def geojson(self, request, *args, **kwargs):
         def build():
             queryset, distance = self._filtered(request)
-            rows = structure_rows(structure_values(queryset, distance=distance), request)
-            # Itinerant places are also where they stop: one feature per stop, linked.
-            return Response(rows + exporters.stop_items(queryset))
+            values = structure_values(queryset, distance=distance).iterator(chunk_size=EXPORT_CHUNK)
+            batches = itertools.chain(
+                (structure_rows(rows, request) for rows in exporters.batched(values, EXPORT_CHUNK)),
+                # Itinerant places are also where they stop: one feature per stop, linked.
+                (exporters.stop_items(queryset) for _ in range(1)),
+            )
+            return streamed(request, exporters.feature_collection_chunks(batches, dumps))
 
         return self.handle_conditional(request, build)
 
@@ -466,10 +484,15 @@ class StandardExportView(StructuresConditionalMixin, APIView):
             )
             if not filterset.is_valid():
                 raise translate_validation(filterset.errors)
-            records = list(exporters.standard_records(filterset.qs.order_by()))
+            records = exporters.standard_records(filterset.qs.order_by())
             extension = request.accepted_renderer.format
-            return Response(
-                records,
+            if extension == "csv":
+                chunks = (text.encode() for text in exporters.standard_csv_chunks(records))
+            else:
+                chunks = exporters.standard_json_chunks(records)
+            return streamed(
+                request,
+                chunks,
                 headers={"Content-Disposition": f'inline; filename="{self.filename}.{extension}"'},
             )
 

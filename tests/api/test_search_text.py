@@ -1,6 +1,7 @@
 """`q` forgives accents, case and hyphens, with the same answer on SQLite and PostgreSQL."""
 
 import importlib
+import json
 
 import pytest
 from django.apps import apps
@@ -17,7 +18,8 @@ def found(client, text, endpoint=URL):
     assert response.status_code == 200, response.content
     if endpoint == URL:
         return sorted(item["nom"] for item in response.json()["results"])
-    return sorted(feature["properties"]["nom"] for feature in response.json()["features"])
+    features = json.loads(response.getvalue())["features"]
+    return sorted(feature["properties"]["nom"] for feature in features)
 
 
 @pytest.fixture

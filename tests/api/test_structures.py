@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -266,7 +267,7 @@ def test_geojson_is_a_feature_collection(client):
     StructureFactory(name="Sans position", latitude=None, longitude=None)
     response = client.get(URL + "geojson/")
     assert response["Content-Type"] == "application/geo+json"
-    data = response.json()
+    data = json.loads(response.getvalue())
     assert data["type"] == "FeatureCollection"
     by_name = {f["properties"]["nom"]: f for f in data["features"]}
     assert by_name["Visible"]["geometry"]["type"] == "Point"
@@ -284,7 +285,7 @@ def test_geojson_has_a_feature_per_itinerant_stop_linked_to_its_place(client):
     bus = StructureFactory(name="Bus")
     ardentes = commune("36005")
     StopFactory(structure=bus, commune=ardentes, place="Place de l’église")
-    features = client.get(URL + "geojson/").json()["features"]
+    features = json.loads(client.get(URL + "geojson/").getvalue())["features"]
     stops = [f for f in features if "etape_de" in f["properties"]]
     assert len(stops) == 1
     stop = stops[0]
@@ -302,7 +303,7 @@ def test_csv_export_in_the_standard(client):
     )
     response = client.get("/api/v1/lieux-mediation-numerique.csv", {"departement": "36"})
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode("utf-8"))))
     assert [r["nom"] for r in rows] == ["A"]
     assert (
         rows[0]["services"] == "Aide aux démarches administratives|Loisirs et créations numériques"

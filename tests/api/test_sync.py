@@ -25,7 +25,7 @@ def read_all(client, url, params=None):
     """Every record of a list (following pages) or an export."""
     response = client.get(url, params or {})
     assert response.status_code == 200, response.content
-    data = json.loads(response.content)
+    data = json.loads(response.getvalue())
     if isinstance(data, list):
         return data
     records = data["results"]

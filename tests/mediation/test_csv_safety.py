@@ -95,7 +95,7 @@ def test_the_standard_export_neutralises_formulas_and_still_validates(attacked, 
 
 def test_the_api_csv_is_the_same_safe_file(client, attacked):
     response = client.get(reverse("api:export-csv"))
-    (record,) = rows_of(response.content.decode())
+    (record,) = rows_of(response.getvalue().decode())
     check_attacked(record)
 
 

@@ -101,7 +101,7 @@ def test_csv_export_is_valid_against_the_schema(schema, tmp_path):
 
 def test_json_export_is_valid_against_the_schema(schema, client):
     varied_structures()
-    data = json.loads(client.get("/api/v1/lieux-mediation-numerique.json").content)
+    data = json.loads(client.get("/api/v1/lieux-mediation-numerique.json").getvalue())
     assert list(data[0]) == list(exporters.STANDARD_FIELDS)
     report, errors = validate(Resource(data=data, schema=schema))
     assert errors == []

@@ -18,14 +18,24 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file_format="csv", output=None, **options):
-        records = list(exporters.standard_records())
+        # Written piece by piece: memory stays the same whatever the number of places.
+        count = 0
+
+        def counted(records):
+            nonlocal count
+            for record in records:
+                count += 1
+                yield record
+
+        records = counted(exporters.standard_records())
         if file_format == "csv":
-            data = exporters.standard_csv(records).encode("utf-8")
+            chunks = (text.encode("utf-8") for text in exporters.standard_csv_chunks(records))
         else:
-            data = exporters.standard_json(records)
+            chunks = exporters.standard_json_chunks(records)
         if output:
             with open(output, "wb") as handle:
-                handle.write(data)
-            self.stderr.write(self.style.SUCCESS(f"{len(records)} lieux exportés dans {output}."))
+                handle.writelines(chunks)
+            self.stderr.write(self.style.SUCCESS(f"{count} lieux exportés dans {output}."))
         else:
-            self.stdout.write(data.decode("utf-8"), ending="")
+            for chunk in chunks:
+                self.stdout.write(chunk.decode("utf-8"), ending="")
