@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from mediation import choices
 from mediation.models import (
@@ -80,32 +80,54 @@ class Pair:
 def probable_duplicates(queryset=None):
     """The probable pairs among `queryset` (published places by default), most alike first.
 
-    Pairs a person marked "pas un doublon" are left out.
+    Pairs a person marked "pas un doublon" are left out. Places are compared
+    only within their commune (blocking), from plain values read in one pass;
+    rapidfuzz compares one name with all the commune's next ones at a time, so
+    100,000 places take seconds. Only the places of the pairs are loaded whole.
     """
     if queryset is None:
         queryset = Structure.objects.published()
     distinct = set(DistinctPair.objects.values_list("first_id", "second_id"))
-    by_commune = {}
-    for structure in queryset.exclude(commune=None).select_related("commune").order_by("pk"):
-        by_commune.setdefault(structure.commune_id, []).append(structure)
-    pairs = []
-    for places in by_commune.values():
-        texts = {p.pk: (normalize_search(p.name), normalize_search(p.address)) for p in places}
-        for first, second in itertools.combinations(places, 2):
-            if (first.pk, second.pk) in distinct:
-                continue
-            names = fuzz.token_set_ratio(texts[first.pk][0], texts[second.pk][0])
-            if names < ALIKE_NAMES:
-                continue
-            addresses = fuzz.token_set_ratio(texts[first.pk][1], texts[second.pk][1])
-            distance = None
-            if None not in (first.latitude, second.latitude):
-                distance = planar_distance(
-                    first.latitude, first.longitude, second.latitude, second.longitude
-                )
-            close = distance is not None and distance <= CLOSE_KM
-            if addresses >= SAME_ADDRESS or (names >= SAME_NAME and close):
-                pairs.append(Pair(first, second, names, addresses, distance))
+    rows = (
+        queryset.exclude(commune=None)
+        .order_by("commune_id", "pk")
+        .values_list("commune_id", "pk", "name", "address", "latitude", "longitude")
+    )
+    found = []
+    for _commune, group in itertools.groupby(rows.iterator(chunk_size=5000), key=lambda r: r[0]):
+        places = list(group)
+        if len(places) < 2:
+            continue
+        names = [normalize_search(p[2]) for p in places]
+        addresses = [normalize_search(p[3]) for p in places]
+        for i, first in enumerate(places[:-1]):
+            alike = process.extract(
+                names[i],
+                names[i + 1 :],
+                scorer=fuzz.token_set_ratio,
+                processor=None,
+                score_cutoff=ALIKE_NAMES,
+                limit=None,
+            )
+            for _name, names_score, offset in alike:
+                j = i + 1 + offset
+                second = places[j]
+                if (first[1], second[1]) in distinct:
+                    continue
+                address_score = fuzz.token_set_ratio(addresses[i], addresses[j])
+                distance = None
+                if None not in (first[4], second[4]):
+                    distance = planar_distance(first[4], first[5], second[4], second[5])
+                close = distance is not None and distance <= CLOSE_KM
+                if address_score >= SAME_ADDRESS or (names_score >= SAME_NAME and close):
+                    found.append((first[1], second[1], names_score, address_score, distance))
+    structures = Structure.objects.select_related("commune").in_bulk(
+        {pk for row in found for pk in row[:2]}
+    )
+    pairs = [
+        Pair(structures[first], structures[second], names, addresses, distance)
+        for first, second, names, addresses, distance in found
+    ]
     pairs.sort(key=lambda p: (-(p.name_similarity + p.address_similarity), p.first.pk))
     return pairs
 

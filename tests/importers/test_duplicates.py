@@ -1,13 +1,16 @@
 """Probable duplicates: the same place from two sources is listed for a person to decide."""
 
 import csv
+import itertools
 
 import pytest
 from django.core.management import call_command
+from rapidfuzz import fuzz
 
-from mediation.duplicates import probable_duplicates
+from mediation import duplicates
+from mediation.duplicates import mark_distinct, probable_duplicates
 from mediation.importers import run_import
-from mediation.models import Structure
+from mediation.models import Structure, planar_distance
 from tests.factories import StructureFactory, UserFactory, commune
 
 pytestmark = pytest.mark.django_db
@@ -85,6 +88,44 @@ def test_the_census_and_the_national_export_share_places(hub_lo_path, conseiller
     assert {"Médiathèque Équinoxe", "Médiathèque Châteauroux"} in found
     # Two libraries of one town, at different addresses, are not listed.
     assert not any("Bibliothèque Beaulieu" in pair for pair in names(pairs))
+
+
+def every_pair_compared(places):
+    """The rules applied to every two published places, with no blocking nor prefilter."""
+    found = []
+    for first, second in itertools.combinations(sorted(places, key=lambda p: p.pk), 2):
+        if first.commune_id is None or first.commune_id != second.commune_id:
+            continue
+        texts = [duplicates.normalize_search(t) for t in (first.name, second.name)]
+        names_score = fuzz.token_set_ratio(*texts)
+        addresses = [duplicates.normalize_search(t) for t in (first.address, second.address)]
+        address_score = fuzz.token_set_ratio(*addresses)
+        close = (
+            first.latitude is not None
+            and second.latitude is not None
+            and (
+                planar_distance(first.latitude, first.longitude, second.latitude, second.longitude)
+                <= duplicates.CLOSE_KM
+            )
+        )
+        if names_score >= duplicates.ALIKE_NAMES and (
+            address_score >= duplicates.SAME_ADDRESS
+            or (names_score >= duplicates.SAME_NAME and close)
+        ):
+            found.append((first.pk, second.pk))
+    return found
+
+
+def test_blocking_by_commune_finds_every_pair_of_the_real_data(hub_lo_path, conseillers_path):
+    run_import(hub_lo_path)
+    run_import(conseillers_path)
+    expected = every_pair_compared(list(Structure.objects.published()))
+    pairs = probable_duplicates()
+    assert sorted((p.first.pk, p.second.pk) for p in pairs) == sorted(expected)
+    assert len(pairs) >= 40
+    # A pair a person said is not one stays out, and only it.
+    mark_distinct(first=pairs[0].first, second=pairs[0].second)
+    assert len(probable_duplicates()) == len(pairs) - 1
 
 
 def test_the_admin_lists_the_pairs_and_links_both_places(client):
