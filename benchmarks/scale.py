@@ -163,6 +163,7 @@ def inner(parts, points):
                 "/", [{"q": name, "service": "demarches"} for name, *_ in sample]
             ),
         }
+    progress(results)
     if "api" in parts:
         near = [{"near": "{:.5f},{:.5f}".format(*jitter(lat, lon))} for _, lat, lon, _ in sample]
         bassins = list(BassinDeVie.objects.values_list("slug", flat=True))
@@ -189,6 +190,7 @@ def inner(parts, points):
             ],
         )
         results["API"] = api
+    progress(results)
     if "markers" in parts:
         start = time.perf_counter()
         response = client.get("/carte/lieux.json")
@@ -201,6 +203,7 @@ def inner(parts, points):
             "Ko gzip": round(len(gzip.compress(content, 6)) / 1000, 1),
             "premier appel ms": round(elapsed, 1),
         }
+    progress(results)
     if "exports" in parts:
         exports = {}
         for label, path in (
@@ -221,6 +224,7 @@ def inner(parts, points):
                 "en flux": response.streaming,
             }
         results["exports"] = exports
+    progress(results)
     if "duplicates" in parts:
         start = time.perf_counter()
         pairs = duplicates.probable_duplicates()
@@ -230,6 +234,11 @@ def inner(parts, points):
             "objectif": "≤ 60 s",
         }
     print(json.dumps(results, ensure_ascii=False))
+
+
+def progress(results):
+    """The figures so far, on stderr: a long run shows what it measured as it goes."""
+    print(json.dumps(results, ensure_ascii=False), file=sys.stderr, flush=True)
 
 
 def main():
@@ -254,11 +263,10 @@ def main():
         [sys.executable, __file__, "--inner", "--points", str(args.points), "--only", *args.only],
         cwd=api_speed.ROOT,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
         text=True,
     )
     if output.returncode:
-        sys.stderr.write(output.stderr)
         api_speed.fail("la mesure a échoué")
     results = json.loads(output.stdout.strip().splitlines()[-1])
     results["machine"] = f"{os.cpu_count()} cœurs, {sys.version.split()[0]}"
