@@ -1,8 +1,8 @@
 """Admin of the structures domain: search, filters, a map to place each point."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html_join
@@ -15,6 +15,7 @@ from mediation.maps import map_config
 from mediation.models import (
     DistinctPair,
     ErrorReport,
+    ImportConflict,
     Merge,
     ServiceType,
     SourceIdentifier,
@@ -175,7 +176,14 @@ class StructureAdmin(PlaceSearchMixin, PointMapMixin, HistoryAdmin):
     search_fields = ["name", "city", "postal_code", "code_insee", "address", "pivot", "source_id"]
     autocomplete_fields = ["commune"]
     filter_horizontal = ["kinds"]
-    readonly_fields = ["uid", "created_at", "updated_at", "kind_doubt", "deduced_values"]
+    readonly_fields = [
+        "uid",
+        "created_at",
+        "updated_at",
+        "kind_doubt",
+        "deduced_values",
+        "information_updated_at",
+    ]
     list_select_related = ["commune__bassin"]
     inlines = [StopInline, SourceIdentifierInline]
     actions = ["publish", "archive"]
@@ -247,6 +255,7 @@ class StructureAdmin(PlaceSearchMixin, PointMapMixin, HistoryAdmin):
                 "fields": [
                     "status",
                     "verified_at",
+                    "information_updated_at",
                     "source",
                     "source_id",
                     "is_demo",
@@ -370,3 +379,78 @@ class DistinctPairAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(ImportConflict)
+class ImportConflictAdmin(admin.ModelAdmin):
+    """Fields a person changed that a later import wanted to change: a coordinator chooses."""
+
+    list_display = [
+        "structure",
+        "field_label",
+        "kept_shown",
+        "source_shown",
+        "changed_by",
+        "changed_at",
+        "state",
+    ]
+    list_filter = ["state", "source", "structure__commune__bassin"]
+    search_fields = ["structure__name", "field"]
+    list_select_related = ["structure", "changed_by"]
+    readonly_fields = [
+        "structure",
+        "field",
+        "source",
+        "source_value",
+        "kept_value",
+        "changed_by",
+        "changed_at",
+        "detected_at",
+        "state",
+        "decided_by",
+        "decided_at",
+    ]
+    actions = ["take_source", "keep_person"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="champ")
+    def field_label(self, conflict):
+        return conflict.field_label
+
+    @admin.display(description="valeur gardée (personne)")
+    def kept_shown(self, conflict):
+        return _shown(conflict.kept_value)
+
+    @admin.display(description="valeur du fichier")
+    def source_shown(self, conflict):
+        return _shown(conflict.source_value)
+
+    @admin.action(description="Appliquer la valeur du fichier")
+    def take_source(self, request, queryset):
+        self._decide(request, queryset, take_source=True)
+
+    @admin.action(description="Garder la valeur de la personne")
+    def keep_person(self, request, queryset):
+        self._decide(request, queryset, take_source=False)
+
+    def _decide(self, request, queryset, *, take_source):
+        done, failed = 0, []
+        for conflict in queryset.filter(state=ImportConflict.State.PENDING):
+            try:
+                conflict.decide(take_source=take_source, user=request.user)
+                done += 1
+            except ValidationError as error:
+                failed.append(f"{conflict} : {' '.join(error.messages)}")
+        self.message_user(
+            request, f"{done} conflit{'s' if done > 1 else ''} tranché{'s' if done > 1 else ''}."
+        )
+        for message in failed:
+            self.message_user(request, message, level=messages.ERROR)
+
+
+def _shown(value):
+    if isinstance(value, list):
+        return " | ".join(str(v) for v in value) or "—"
+    return "—" if value in (None, "") else str(value)

@@ -7,7 +7,7 @@ class MediationConfig(AppConfig):
     verbose_name = "Médiation numérique"
 
     def ready(self):
-        from mediation import privacy, tombstones, versioning  # noqa: F401  receivers, checks
+        from mediation import information_dates, privacy, tombstones, versioning  # noqa: F401
         from mediation.context_processors import forget_demo_flag
         from mediation.models import Structure
 

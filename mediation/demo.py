@@ -826,6 +826,8 @@ def _structure(rng, plan, *, census_postcodes, itinerant, used_names, used_slugs
             "import_note": "",
             "created_at": _iso(created),
             "updated_at": _iso(updated),
+            # The information's own date (`date_maj`), not the day it is loaded.
+            "information_updated_at": _iso(updated),
             "verified_at": _iso(verified) if verified else None,
         },
     }

@@ -12,7 +12,7 @@ import itertools
 import re
 
 import orjson
-from django.db.models import OuterRef, Subquery
+from django.conf import settings
 from django.utils import timezone
 
 from mediation import choices, csvfiles
@@ -186,37 +186,19 @@ IMPORT_CHANGE_REASON = "Import"
 
 
 def export_queryset(queryset=None):
-    """The published structures to export, in a stable order, with `last_edit`.
-
-    `last_edit` is the date of the last change that was not an import: the
-    standard's `date_maj` is the date the information changed, and loading a
-    file must not make old information look new (partners keep the freshest
-    copy of a place by this date).
-    """
+    """The published structures to export, in a stable order."""
     if queryset is None:
         queryset = Structure.objects.published()
-    history = Structure.history.model.objects.filter(id=OuterRef("pk")).exclude(
-        history_change_reason__startswith=IMPORT_CHANGE_REASON
-    )
-    return (
-        queryset.select_related("commune")
-        .annotate(last_edit=Subquery(history.order_by("-history_date").values("history_date")[:1]))
-        .order_by("uid")
-    )
+    return queryset.select_related("commune").order_by("uid")
 
 
 def date_maj(structure):
-    """The standard's `date_maj` of a structure (a `date`).
+    """The standard's `date_maj` of a structure (a `date`): see `Structure.date_maj`.
 
-    The later of the last verification and the last edit made here (imports
-    set `verified_at` to the source's own `date_maj`). A structure without
-    history (loaded from a fixture) falls back on `Structure.date_maj`.
+    The standard requires one; a place whose source gave no date and that no
+    person has changed or confirmed since gets the day it entered the directory.
     """
-    last_edit = getattr(structure, "last_edit", None)
-    dates = [d for d in (structure.verified_at, last_edit) if d]
-    if dates:
-        return timezone.localdate(max(dates))  # the date in France, not in UTC
-    return structure.date_maj
+    return structure.date_maj or timezone.localdate(structure.created_at)
 
 
 def _joined(values):
@@ -258,6 +240,9 @@ def standard_record(structure):
         with_kind_codes(structure.national_programmes, kinds, KIND_DISPOSITIF)
     )
     record["horaires"] = hours_with_note(structure.opening_hours, structure.opening_hours_note)
+    # A place entered here was collected by the directory itself; naming it
+    # lets the file be imported again (places are keyed by source and id).
+    record["source"] = structure.source or settings.SITE_NAME
     return {column: record[column] for column in STANDARD_FIELDS}
 
 

@@ -236,6 +236,12 @@ def deduced_sources(deduced, field_name, present):
     }
 
 
+def information_date(information_updated_at, verified_at):
+    """`Structure.date_maj` from its two dates (for rows read without the model)."""
+    dates = [d for d in (information_updated_at, verified_at) if d]
+    return timezone.localdate(max(dates)) if dates else None  # the date in France
+
+
 def new_uid():
     return uuid.uuid4().hex
 
@@ -584,6 +590,14 @@ class Structure(ValidatedModel):
         help_text="Valeurs que la source ne dit pas mais que l’import a déduites "
         "(champ → liste de {value, source}), jusqu’à ce qu’une personne les confirme.",
     )
+    information_updated_at = models.DateTimeField(
+        "informations mises à jour le",
+        null=True,
+        blank=True,
+        editable=False,  # set by people's changes and by imports, never typed
+        help_text="Dernier changement des informations du lieu : par une personne, ou la date "
+        "donnée par la source pour un lieu importé (jamais la date du chargement).",
+    )
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="proposé par",
@@ -631,6 +645,7 @@ class Structure(ValidatedModel):
         return self.name
 
     def save(self, *args, **kwargs):
+        self._stamp_information_date(kwargs)
         if self.commune_id is None and (self.code_insee or self.postal_code):
             self.resolve_commune()
         if not self.slug:
@@ -640,6 +655,7 @@ class Structure(ValidatedModel):
         if update_fields is not None and set(update_fields) & set(self.SEARCHED_FIELDS):
             kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
+        self._loaded_information = self._information()
 
     def get_absolute_url(self):
         return reverse("mediation:structure", args=[self.slug])
@@ -647,6 +663,71 @@ class Structure(ValidatedModel):
     def build_search_text(self):
         """The searched fields, normalized, separated by "|" (never inside a word)."""
         return "|".join(normalize_search(getattr(self, name)) for name in self.SEARCHED_FIELDS)
+
+    # What is not "the place's information" for `information_updated_at`:
+    # bookkeeping, publication, moderation, provenance, derived values.
+    NOT_INFORMATION = {
+        "id",
+        "uid",
+        "slug",
+        "commune",
+        "status",
+        "source",
+        "source_id",
+        "is_demo",
+        "import_note",
+        "created_at",
+        "updated_at",
+        "verified_at",
+        "information_updated_at",
+        "proposed_by",
+        "moderation_message",
+        "search_text",
+        "deduced",
+    }
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_information = instance._information()
+        return instance
+
+    def _information(self):
+        """The loaded values of the information fields (deferred ones left out)."""
+        return {
+            f.attname: self.__dict__[f.attname]
+            for f in self._meta.concrete_fields
+            if f.name not in self.NOT_INFORMATION and f.attname in self.__dict__
+        }
+
+    def changed_information(self):
+        """Names of the information fields changed since this instance was loaded."""
+        loaded = getattr(self, "_loaded_information", None)
+        if loaded is None:
+            return set(self._information())
+        current = self._information()
+        return {name for name, value in loaded.items() if current.get(name) != value}
+
+    def set_information_date(self, when):
+        """Date the information with its source's own date (an import), not with now."""
+        self.information_updated_at = when
+        self._information_date_given = True
+
+    def _stamp_information_date(self, kwargs):
+        """A change of information made here is dated now, unless its source dated it."""
+        if self._state.adding and self.information_updated_at:
+            self._information_date_given = True  # created with its own date
+        if getattr(self, "_information_date_given", False):
+            return
+        changed = self.changed_information()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            changed &= {self._meta.get_field(name).attname for name in update_fields}
+        if not changed:
+            return
+        self.information_updated_at = timezone.now()
+        if update_fields is not None:
+            kwargs["update_fields"] = [*update_fields, "information_updated_at"]
 
     @property
     def bassin(self):
@@ -718,9 +799,14 @@ class Structure(ValidatedModel):
 
     @property
     def date_maj(self):
-        """The standard's `date_maj`: last verification or change, whichever is later."""
-        dates = [d for d in (self.updated_at, self.verified_at) if d]
-        return timezone.localdate(max(dates)) if dates else None
+        """The standard's `date_maj` (a date, or None when nobody knows it).
+
+        The later of the last change of the information (by a person, or the
+        source's own date for an import) and the last time a person confirmed
+        it ("Ces informations sont à jour"). Loading a file or a fixture never
+        makes old information look new.
+        """
+        return information_date(self.information_updated_at, self.verified_at)
 
     def clean(self):
         super().clean()
@@ -872,6 +958,7 @@ from mediation.memberships import (  # noqa: E402
     VerificationReminder,
 )
 from mediation.merges import DistinctPair, Merge, SourceIdentifier  # noqa: E402
+from mediation.provenance import ImportConflict, SourceSnapshot  # noqa: E402
 from mediation.versioning import DataVersion  # noqa: E402
 
 __all__ = [
@@ -883,6 +970,7 @@ __all__ = [
     "DataVersion",
     "DistinctPair",
     "ErrorReport",
+    "ImportConflict",
     "Invitation",
     "JoinRequest",
     "Membership",
@@ -890,6 +978,7 @@ __all__ = [
     "ProposedChange",
     "ServiceType",
     "SourceIdentifier",
+    "SourceSnapshot",
     "Stop",
     "Structure",
     "User",

@@ -8,6 +8,7 @@ stored form ("02 54 12 34 57" → "+33254123457", "www.x.fr" → "https://www.x.
 and leave anything else as it is, for the validators to refuse.
 """
 
+import math
 import re
 import unicodedata
 
@@ -153,11 +154,21 @@ OUTSIDE_REGION = (
     "Ce point est en dehors de la région Centre-Val de Loire : "
     "vérifiez la position (placez le repère sur la carte)."
 )
+
+
+def validate_finite(value):
+    """NaN and infinities pass the range validators below (every comparison is false)."""
+    if value is not None and not math.isfinite(value):
+        raise ValidationError("Une coordonnée doit être un nombre fini.", code="not_finite")
+
+
 validate_latitude = [
+    validate_finite,
     MinValueValidator(REGION_BOUNDS["south"], OUTSIDE_REGION),
     MaxValueValidator(REGION_BOUNDS["north"], OUTSIDE_REGION),
 ]
 validate_longitude = [
+    validate_finite,
     MinValueValidator(REGION_BOUNDS["west"], OUTSIDE_REGION),
     MaxValueValidator(REGION_BOUNDS["east"], OUTSIDE_REGION),
 ]

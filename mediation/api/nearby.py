@@ -17,8 +17,6 @@ module computes is what `StructureQuerySet.near()`, `structure_queryset()` and
 
 - distance: `planar_coefficients()` (an equirectangular distance with no
   trigonometry per row), filtered and ordered by its square, then by id;
-- `last_edit`: the last history entry that was not an import
-  (`exporters.export_queryset()`);
 - kinds: in the order of the kinds, then by slug.
 """
 
@@ -36,7 +34,6 @@ from django.utils.dateparse import parse_datetime
 from mediation import choices
 from mediation.api.filters import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, MIN_RADIUS_KM, PointField
 from mediation.api.serializers import STRUCTURE_FIELDS
-from mediation.exporters import IMPORT_CHANGE_REASON
 from mediation.fields import MultiValueField
 from mediation.models import (
     KM_PER_DEGREE,
@@ -81,7 +78,7 @@ def page(query, *, offset, limit):
     connection = connections[router.db_for_read(Structure)]
     statements = _statements(connection.vendor)
     with connection.cursor() as cursor:
-        cursor.execute(statements.page, [*disc, limit, offset, f"{IMPORT_CHANGE_REASON}%"])
+        cursor.execute(statements.page, [*disc, limit, offset])
         names = [column[0] for column in cursor.description]
         fetched = cursor.fetchall()
         if not fetched and offset:  # past the end: the total, for the 404's message
@@ -107,10 +104,9 @@ class _Statements:
     def __init__(self, quote):
         structure = Structure._meta
         commune, bassin = Commune._meta, BassinDeVie._meta
-        history = Structure.history.model._meta
         through, kind = Structure.kinds.through._meta, ServiceType._meta
         s, c, b = quote(structure.db_table), quote(commune.db_table), quote(bassin.db_table)
-        k, t, h = quote(through.db_table), quote(kind.db_table), quote(history.db_table)
+        k, t = quote(through.db_table), quote(kind.db_table)
 
         def column(meta, name):
             return quote(meta.get_field(name).column)
@@ -141,21 +137,24 @@ class _Statements:
             ) located GROUP BY id
         """
         self.count = f"SELECT COUNT(*) FROM ({disc}) disc WHERE squared <= %s"
-        own = [*STRUCTURE_FIELDS.values(), "pk", "slug", "city", "verified_at", "deduced"]
+        own = [
+            *STRUCTURE_FIELDS.values(),
+            "pk",
+            "slug",
+            "city",
+            "verified_at",
+            "deduced",
+            "information_updated_at",
+            "created_at",
+        ]
         selected = [
             f"{s}.{column(structure, 'id' if name == 'pk' else name)} AS {quote(name)}"
             for name in own
         ]
-        reason = f"h.{column(history, 'history_change_reason')}"
         selected += [
             f"{c}.{column(commune, 'name')} AS {quote('commune__name')}",
             f"{c}.{column(commune, 'department')} AS {quote('commune__department_id')}",
             f"{b}.{column(bassin, 'slug')} AS {quote('commune__bassin__slug')}",
-            f"""(SELECT h.{column(history, "history_date")} FROM {h} h
-                 WHERE h.{column(history, "id")} = {s}.{structure_id}
-                   AND NOT ({reason} LIKE %s AND {reason} IS NOT NULL)
-                 ORDER BY h.{column(history, "history_date")} DESC LIMIT 1
-                ) AS {quote("last_edit")}""",
             f"{t}.{column(kind, 'slug')} AS kind",
             "page.squared AS squared",
             "page.total AS total",
@@ -187,7 +186,7 @@ MULTI_VALUED = {
     for field in Structure._meta.concrete_fields
     if isinstance(field, MultiValueField)
 }
-DATETIMES = ["updated_at", "verified_at", "last_edit"]
+DATETIMES = ["updated_at", "verified_at", "information_updated_at", "created_at"]
 
 
 def _convert(row):

@@ -13,13 +13,12 @@ Nothing here reads a user account: only fields listed below are output.
 """
 
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from mediation import exporters
-from mediation.models import ServiceType, Stop, Structure, deduced_sources
+from mediation.models import ServiceType, Stop, Structure, deduced_sources, information_date
 from territories.models import POPULATION_YEAR, BassinDeVie, Commune
 
 # Public name → model attribute (or lookup, for the fast path's values()).
@@ -83,7 +82,8 @@ EXTRA_VALUES = (
     "slug",
     "city",
     "verified_at",
-    "last_edit",
+    "information_updated_at",
+    "created_at",
     "commune__name",
     "commune__department_id",
     "commune__bassin__slug",
@@ -111,7 +111,7 @@ def split_deduced(row, deduced):
 
 
 def structure_queryset(queryset):
-    """`queryset` annotated as both paths need it (`last_edit` for `date_maj`)."""
+    """`queryset` as both paths need it."""
     return exporters.export_queryset(queryset).order_by()
 
 
@@ -178,14 +178,11 @@ def structure_rows(values, request=None, kinds=None):
 
 
 class _DateMajSource:
-    __slots__ = ("date_maj", "last_edit", "updated_at", "verified_at")
+    __slots__ = ("created_at", "date_maj")
 
     def __init__(self, values):
-        self.verified_at = values["verified_at"]
-        self.last_edit = values["last_edit"]
-        self.updated_at = values["updated_at"]
-        dates = [d for d in (self.updated_at, self.verified_at) if d]
-        self.date_maj = timezone.localdate(max(dates)) if dates else None
+        self.created_at = values["created_at"]
+        self.date_maj = information_date(values["information_updated_at"], values["verified_at"])
 
 
 def _date_maj(values):

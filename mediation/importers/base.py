@@ -45,6 +45,11 @@ class RowData:
     remarks: list = field(default_factory=list)
     # Census bassin name, checked against the commune's bassin.
     bassin_name: str = ""
+    # Fields where a person's value met a different value of the file.
+    conflicts: int = 0
+    # The file's position was unusable (non-finite, out of range, incomplete):
+    # the place takes its commune's point.
+    position_rejected: bool = False
 
 
 def note_line(label, value):
@@ -52,3 +57,16 @@ def note_line(label, value):
     if isinstance(value, list | tuple):
         value = " | ".join(str(v) for v in value)
     return f"{label} : {value}"
+
+
+def set_coordinates(row, latitude, longitude):
+    """Latitude and longitude of a row from its two cells; a bad one is noted and reported."""
+    from mediation.importers import values
+
+    for name, cell, bound in (("latitude", latitude, 90), ("longitude", longitude, 180)):
+        number, problem = values.coordinate(cell, bound)
+        row.fields[name] = number
+        if problem:
+            row.position_rejected = True
+            row.notes.append(note_line(f"{name.capitalize()} d’origine, écartée", cell))
+            row.remarks.append(f"{name} {problem}, écartée (gardée en note)")

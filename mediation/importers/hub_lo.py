@@ -60,7 +60,7 @@ from zoneinfo import ZoneInfo
 
 from mediation import choices
 from mediation.importers import hours, readable, values
-from mediation.importers.base import RowData, RowError, note_line
+from mediation.importers.base import RowData, RowError, note_line, set_coordinates
 from territories.models import BassinDeVie, normalize_search
 
 NAME = "hub-lo"
@@ -273,9 +273,8 @@ def to_row(record, line):
         city=get("c_city"),
         code_insee="",
         source=SOURCE,
-        latitude=_float(record.get("c_lat_coor1")),
-        longitude=_float(record.get("c_long_coor1")),
     )
+    set_coordinates(row, record.get("c_lat_coor1"), record.get("c_long_coor1"))
     readable.tidy(row)
 
     # Kinds and typologie.
@@ -376,7 +375,7 @@ def to_row(record, line):
     fields["parent_structure"] = (
         parent if normalize_search(parent) != normalize_search(name) else ""
     )
-    fields["verified_at"] = _edit_date(record.get("c__edit_datemaj"))
+    fields["information_updated_at"] = _edit_date(record.get("c__edit_datemaj"))
 
     for column, label in NOTE_COLUMNS.items():
         text = get(column)
@@ -499,10 +498,3 @@ def _offer(record, categories, kinds, defaulted, offer):
         offer.deduce("support_modes", Mode.AUTONOMIE, COLUMN_NAMES["c_materiel_info"])
     if _yes(record.get("c_espace_teletravail")):
         offer.deduce("services", Service.ACCES_MATERIEL, COLUMN_NAMES["c_espace_teletravail"])
-
-
-def _float(value):
-    try:
-        return float(value) if values.text(value) else None
-    except (TypeError, ValueError):
-        return None

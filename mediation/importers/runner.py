@@ -8,23 +8,27 @@ demo structures are deleted in the same transaction as the rows' success.
 A row finds the structure it updates by its source and its identifier in
 that source (`source`, `source_id`), else by the standard's `id` kept in
 `uid` (re-importing our own export). Writing goes through `Structure.save()`,
-so every change is in the history, marked as an import (see `date_maj`).
+so every change is in the history, marked as an import. The information is
+dated with the source's own date (`Structure.information_updated_at`), never
+with the day of the import.
 """
 
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import DatabaseError, transaction
 from django.db.models import Count
+from django.utils import timezone
 
 from mediation import choices, csvfiles, geocoding, kind_check
-from mediation.exporters import IMPORT_CHANGE_REASON
-from mediation.importers import hub_lo, standard
+from mediation.importers import hub_lo, standard, values
 from mediation.importers.base import DemoWorkError, ImportFileError, RowError, note_line
 from mediation.models import (
     ErrorReport,
@@ -35,6 +39,15 @@ from mediation.models import (
     Stop,
     Structure,
     planar_distance,
+)
+from mediation.provenance import (
+    IMPORT_CHANGE_REASON,
+    KINDS,
+    ImportConflict,
+    SourceSnapshot,
+    last_change_by_person,
+    snapshot_of,
+    who,
 )
 from territories.models import BassinDeVie, Commune, normalize_search
 
@@ -60,6 +73,8 @@ class RowResult:
     name: str
     outcome: str
     messages: list = field(default_factory=list)
+    # Fields whose person's value was kept over the file's (or overwritten).
+    conflicts: int = 0
 
 
 @dataclass
@@ -82,6 +97,13 @@ class ImportReport:
             f"{self.count(o)} {o}{'s' if self.count(o) > 1 else ''}"
             for o in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.REJECTED)
         ]
+        conflicts = sum(r.conflicts for r in self.results)
+        if conflicts:
+            parts.append(
+                f"{conflicts} champ{'s' if conflicts > 1 else ''} modifié"
+                f"{'s' if conflicts > 1 else ''} par des personnes depuis le dernier import "
+                "(voir les conflits d’import)"
+            )
         return f"{len(self.results)} lignes ({FORMAT_LABELS[self.format]}) : " + ", ".join(parts)
 
     def write_csv(self, path):
@@ -145,20 +167,37 @@ def _read_json(content):
     return columns, data
 
 
+# Python's csv module refuses a whole file at the first cell over 131,072
+# characters; the limit follows the file instead, and `check_sizes()` rejects
+# each row whose cell is longer than its field allows (as for JSON).
+CSV_ERRORS = {
+    "unexpected end of data": "le fichier se termine au milieu d’une cellule entre guillemets "
+    "(fichier tronqué ?)",
+}
+
+
 def _read_csv(content):
     first_line = content.splitlines()[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.DictReader(io.StringIO(content, newline=""), delimiter=delimiter)
-    columns = [c.strip() for c in reader.fieldnames or []]
-    if len(set(columns)) != len(columns):
-        raise ImportFileError("L’en-tête du CSV contient deux fois la même colonne.")
-    reader.fieldnames = columns
-    records = []
+    delimiter = max((";", ",", "\t"), key=first_line.count)
+    previous_limit = csv.field_size_limit(max(len(content), 131072) + 1)
     try:
-        for record in reader:
-            records.append(record)
-    except csv.Error as error:
-        raise ImportFileError(f"CSV illisible à la ligne {reader.line_num} : {error}.") from error
+        reader = csv.DictReader(io.StringIO(content, newline=""), delimiter=delimiter, strict=True)
+        columns = [c.strip() for c in reader.fieldnames or []]
+        if len(set(columns)) != len(columns):
+            raise ImportFileError("L’en-tête du CSV contient deux fois la même colonne.")
+        reader.fieldnames = columns
+        records, start = [], 2
+        try:
+            for record in reader:
+                records.append(record)
+                start = reader.line_num + 1  # where the next row begins
+        except csv.Error as error:
+            reason = CSV_ERRORS.get(str(error), str(error))
+            raise ImportFileError(
+                f"CSV illisible à la ligne {start} : {reason}. Rien n’a été importé."
+            ) from error
+    finally:
+        csv.field_size_limit(previous_limit)
     if not records:
         raise ImportFileError("Le fichier ne contient aucun lieu (seulement un en-tête).")
     return columns, records
@@ -170,9 +209,20 @@ def detect_format(columns, records):
         return hub_lo.NAME
     if set(standard.REQUIRED_COLUMNS) <= set(columns):
         return standard.LEGACY_NAME if standard.is_legacy(columns, records) else standard.NAME
+    # Name what is missing for the format the file resembles most.
+    missing = {
+        name: [c for c in required if c not in columns]
+        for name, required in (
+            (standard.NAME, standard.REQUIRED_COLUMNS),
+            (hub_lo.NAME, hub_lo.REQUIRED_COLUMNS),
+        )
+    }
+    closest = min(missing, key=lambda name: len(missing[name]))
     raise ImportFileError(
         "Format non reconnu : ni le recensement régional (colonnes c_nom, c_adresse…), "
         "ni le standard national (colonnes id, nom, adresse, code_postal, commune…). "
+        f"Pour le {FORMAT_LABELS[closest]}, il manque les colonnes : "
+        f"{', '.join(missing[closest])}. "
         f"Colonnes trouvées : {', '.join(columns[:12])}{'…' if len(columns) > 12 else ''}."
     )
 
@@ -229,7 +279,16 @@ def demo_work():
     return [f"{names[pk]} : {', '.join(parts)}" for pk, parts in sorted(found.items())]
 
 
-def run_import(path, *, file_format=None, dry_run=False, geocode=False, replace_demo=False):
+def run_import(
+    path,
+    *,
+    file_format=None,
+    dry_run=False,
+    geocode=False,
+    replace_demo=False,
+    source="",
+    overwrite=False,
+):
     """Import `path`; returns an `ImportReport`. Raises ImportFileError for a bad file.
 
     With `geocode`, places without a position are located from their address
@@ -237,6 +296,12 @@ def run_import(path, *, file_format=None, dry_run=False, geocode=False, replace_
     exactly what the file says. Real places replace the demo structures; when
     people have worked on them (mediators, edits, reports…) the import is
     refused with the list of what would be lost, unless `replace_demo`.
+
+    Places are keyed by (source, identifier in the source): rows whose file
+    names no source take `source`, and without it the file is refused. A field
+    a person changed since the source last brought it keeps the person's value
+    and is reported as a conflict (see `mediation.provenance`), unless
+    `overwrite`.
     """
     if not replace_demo:
         lost = demo_work()
@@ -250,13 +315,17 @@ def run_import(path, *, file_format=None, dry_run=False, geocode=False, replace_
             f"Format inconnu : « {file_format} » (formats : {', '.join(FORMATS)})."
         )
     check_columns(file_format, columns)
+    if file_format != hub_lo.NAME:
+        _fill_sources(records, source)
     report = ImportReport(path=str(path), format=file_format, dry_run=dry_run)
     kinds = {kind.slug: kind for kind in ServiceType.objects.all()}
     with transaction.atomic():
         seen = {}
         for line, record in enumerate(records, start=1):
             report.results.append(
-                _import_record(file_format, record, line, seen, kinds, geocode=geocode)
+                _import_record(
+                    file_format, record, line, seen, kinds, geocode=geocode, overwrite=overwrite
+                )
             )
         if report.accepted:
             # Deleted in the same transaction as the rows' success (see demo_work).
@@ -267,19 +336,101 @@ def run_import(path, *, file_format=None, dry_run=False, geocode=False, replace_
     return report
 
 
-def _import_record(file_format, record, line, seen, kinds, *, geocode=False):
+# Characters no text of the directory holds: NUL (which PostgreSQL refuses)
+# and the other C0 controls but tab and line breaks. A line break where the
+# model wants one line (a name, an address) is refused by the model's rules,
+# with the same French message as on the edit page.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_cells(record):
+    """(record without control characters, names of the columns that had some)."""
+    cleaned, columns = {}, []
+    for column, value in record.items():
+        if isinstance(value, str) and CONTROL.search(value):
+            value = CONTROL.sub("", value)
+            columns.append(str(column))
+        cleaned[column] = value
+    return cleaned, columns
+
+
+def _limit(model_field):
+    """The model's length limit of a field: max_length, else its MaxLengthValidator."""
+    limits = [model_field.max_length or 0] + [
+        v.limit_value for v in model_field.validators if isinstance(v, MaxLengthValidator)
+    ]
+    return max(limits) or MULTI_VALUE_MAX
+
+
+# A multi-valued cell ("a|b|c") has no length of its own in the model.
+MULTI_VALUE_MAX = 10_000
+# No cell of any column may be longer than the longest text the model holds.
+CELL_MAX = max(_limit(f) for f in Structure._meta.concrete_fields)
+
+
+def check_sizes(record):
+    """A cell longer than any field of the directory rejects the row (same in CSV and JSON)."""
+    for column, value in record.items():
+        size = len(value) if isinstance(value, str) else len(str(value))
+        if size > CELL_MAX:
+            raise RowError(f"Colonne « {column} » : {size} caractères, au plus {CELL_MAX}.")
+
+
+def check_field_sizes(row):
+    """Each value must fit its field (the model's max_length): else the row is rejected."""
+    for name, value in row.fields.items():
+        if isinstance(value, list):
+            value = "|".join(value)
+        if not isinstance(value, str):
+            continue
+        model_field = Structure._meta.get_field(name)
+        if len(value) > _limit(model_field):
+            raise RowError(
+                f"{model_field.verbose_name.capitalize()} : {len(value)} caractères, "
+                f"au plus {_limit(model_field)}."
+            )
+
+
+def _fill_sources(records, source):
+    """Rows without a `source` take `source`; without one the file is refused.
+
+    Two files whose rows name no source would otherwise share the empty source,
+    and the second would overwrite the first's places that have the same `id`.
+    """
+    source = values.text(source)
+    missing = [n for n, r in enumerate(records, start=1) if not values.text(r.get("source"))]
+    if not missing:
+        return
+    if not source:
+        shown = ", ".join(str(n) for n in missing[:10]) + ("…" if len(missing) > 10 else "")
+        raise ImportFileError(
+            f"La colonne « source » est vide ou absente ({len(missing)} ligne"
+            f"{'s' if len(missing) > 1 else ''} : {shown}). Les lieux sont reconnus par leur "
+            "source et leur identifiant : indiquez qui a collecté ces données avec "
+            "--source « Nom de la source »."
+        )
+    for n in missing:
+        records[n - 1]["source"] = source
+
+
+def _import_record(file_format, record, line, seen, kinds, *, geocode=False, overwrite=False):
     name = str(record.get("c_nom") or record.get("nom") or "").strip()
     if None in record:  # a CSV line with more cells than the header
         return RowResult(
             line, "", name, Outcome.REJECTED, ["ligne avec plus de cellules que d’en-têtes"]
         )
     try:
+        record, cleaned = clean_cells(record)
+        check_sizes(record)
         if file_format == hub_lo.NAME:
             row = hub_lo.to_row(record, line)
         else:
             row = standard.to_row(record, line, legacy=file_format == standard.LEGACY_NAME)
+        check_field_sizes(row)
     except RowError as error:
-        return RowResult(line, "", name, Outcome.REJECTED, [str(error)])
+        return RowResult(line, "", name[:200], Outcome.REJECTED, [str(error)])
+    if cleaned:
+        row.remarks.append(f"caractères de contrôle retirés ({', '.join(cleaned)})")
     key = (row.source, row.source_id)
     if key in seen:
         return RowResult(
@@ -297,6 +448,7 @@ def _import_record(file_format, record, line, seen, kinds, *, geocode=False):
                 kinds=kinds,
                 change_reason=f"{IMPORT_CHANGE_REASON} {file_format}",
                 geocode=geocode,
+                overwrite=overwrite,
             )
     except RowError as error:
         return RowResult(line, row.source_id, name, Outcome.REJECTED, [str(error), *row.remarks])
@@ -306,7 +458,7 @@ def _import_record(file_format, record, line, seen, kinds, *, geocode=False):
         return RowResult(
             line, row.source_id, name, Outcome.REJECTED, [f"erreur de la base : {error}"]
         )
-    return RowResult(line, row.source_id, name, outcome, row.remarks)
+    return RowResult(line, row.source_id, name, outcome, row.remarks, conflicts=row.conflicts)
 
 
 def _messages(error):
@@ -326,12 +478,14 @@ def find_existing(row):
     (`SourceIdentifier`, see `duplicates.merge()`).
     """
     real = Structure.objects.filter(is_demo=False)
+    # Our own export names the directory as the source of the places entered here.
+    sources = [row.source, *([""] if row.source == settings.SITE_NAME else [])]
     return (
         real.filter(source=row.source, source_id=row.source_id).first()
         or real.filter(
             other_source_ids__source=row.source, other_source_ids__source_id=row.source_id
         ).first()
-        or (real.filter(uid=row.uid, source=row.source).first() if row.uid else None)
+        or (real.filter(uid=row.uid, source__in=sources).first() if row.uid else None)
     )
 
 
@@ -361,7 +515,7 @@ SALVAGEABLE = {
 }
 
 
-def apply_row(row, *, kinds, change_reason, geocode=False):
+def apply_row(row, *, kinds, change_reason, geocode=False, overwrite=False):
     """Create or update the structure of `row`; returns the Outcome. Raises RowError."""
     structure = find_existing(row)
     created = structure is None
@@ -371,41 +525,166 @@ def apply_row(row, *, kinds, change_reason, geocode=False):
             structure.uid = row.uid
         elif row.uid:
             row.remarks.append(f"identifiant « {row.uid} » déjà utilisé : un autre est attribué")
-        before, old_kinds = None, set()
+        before, old_kinds, snapshot = None, set(), None
     else:
         before = _snapshot(structure)
         old_kinds = set(structure.kinds.values_list("slug", flat=True))
-    for name, value in row.fields.items():
+        snapshot = snapshot_of(structure)
+    fields = dict(row.fields)
+    source_date = fields.pop("information_updated_at", None)
+    held = {}  # field → the file's value, where a person's value is kept
+    for name, value in fields.items():
+        if (
+            name not in ALWAYS_FROM_SOURCE
+            and _changed_by_person(snapshot, name, getattr(structure, name))
+            and not _same(value, getattr(structure, name))
+        ):
+            if not overwrite:
+                held[name] = value
+                continue
+            _report_overwrite(structure, row, name)
         setattr(structure, name, value)
+    # The information is dated by its source, never by this import; a source
+    # without a date leaves the date unknown (or as it was). A newer date (a
+    # person's change, kept above) is never moved back.
+    if source_date is None:
+        row.remarks.append("date de mise à jour absente de la source")
+    dates = [d for d in (source_date, structure.information_updated_at) if d]
+    structure.set_information_date(max(dates) if dates else None)
     note_lines = [] if created else structure.import_note.splitlines()
     note_lines += [line for line in row.notes if line not in note_lines]
     structure.import_note = "\n".join(note_lines)
     structure.commune = None
     _resolve_commune(structure, row)
+    _lone_coordinate(structure, row)
     _check_position(structure, row, geocode=geocode)
     _locate(structure, row, geocode=geocode)
     _clean(structure, row)
 
-    new_kinds = set(row.kinds) if row.replace_kinds else old_kinds | set(row.kinds)
-    if not new_kinds:
-        new_kinds = {standard.DEFAULT_KIND}
+    source_kinds = set(row.kinds) if row.replace_kinds else old_kinds | set(row.kinds)
+    if not source_kinds:
+        source_kinds = {standard.DEFAULT_KIND}
         row.remarks.append("aucun type de lieu déductible : compté comme EPN")
-    for slug in kind_check.kinds_to_check(structure.name, new_kinds):
+    for slug in kind_check.kinds_to_check(structure.name, source_kinds):
         row.remarks.append(
             f"type à vérifier : le nom évoque « {kinds[slug].name if slug in kinds else slug} », "
             "absent des types du lieu"
         )
-    unknown = new_kinds - set(kinds)
+    unknown = source_kinds - set(kinds)
     if unknown:
         raise RowError(f"Types de lieu absents de la base : {', '.join(sorted(unknown))}.")
+    new_kinds = source_kinds
+    if _changed_by_person(snapshot, KINDS, sorted(old_kinds)) and source_kinds != old_kinds:
+        if overwrite:
+            _report_overwrite(structure, row, KINDS)
+        else:
+            held[KINDS] = sorted(source_kinds)
+            new_kinds = old_kinds
     _check_bassin(structure, row)
-    if not created and _snapshot(structure) == before and new_kinds == old_kinds:
+    source_values = {name: getattr(structure, name) for name in fields} | {
+        KINDS: sorted(source_kinds)
+    }
+    source_values.update(held)
+    changed = created or _snapshot(structure) != before or new_kinds != old_kinds
+    if changed:
+        structure._change_reason = change_reason
+        structure.save()
+        if new_kinds != old_kinds:
+            structure.kinds.set([kinds[slug] for slug in sorted(new_kinds)])
+    SourceSnapshot.objects.update_or_create(
+        structure=structure, defaults={"values": _jsonable(source_values)}
+    )
+    _hold(structure, row, held, overwrite=overwrite)
+    if not changed:
         return Outcome.UNCHANGED
-    structure._change_reason = change_reason
-    structure.save()
-    if new_kinds != old_kinds:
-        structure.kinds.set([kinds[slug] for slug in sorted(new_kinds)])
     return Outcome.CREATED if created else Outcome.UPDATED
+
+
+# Bookkeeping of the source itself, never a person's value to keep.
+ALWAYS_FROM_SOURCE = {"source", "deduced"}
+
+
+def _same(value, other):
+    empty = (None, "", [])
+    return value == other or (value in empty and other in empty)
+
+
+def _changed_by_person(snapshot, name, current):
+    """True when `name` differs from what the source brought last (a person changed it)."""
+    return snapshot is not None and name in snapshot and not _same(current, snapshot[name])
+
+
+def _jsonable(data):
+    return {k: list(v) if isinstance(v, tuple | set) else v for k, v in data.items()}
+
+
+def _shown(value):
+    if isinstance(value, list | tuple):
+        return " | ".join(str(v) for v in value) or "(vide)"
+    return "(vide)" if value in (None, "") else str(value)
+
+
+def _label(name):
+    if name == KINDS:
+        return "types de structure"
+    return str(Structure._meta.get_field(name).verbose_name)
+
+
+def _by_whom(structure, name):
+    user, when = last_change_by_person(structure, name)
+    date = f" le {timezone.localtime(when):%d/%m/%Y à %H:%M}" if when else ""
+    return user, when, f"modifiée par {who(user, structure)}{date}"
+
+
+def _report_overwrite(structure, row, name):
+    _user, _when, by = _by_whom(structure, name)
+    row.conflicts += 1
+    row.remarks.append(f"{_label(name)} : valeur du fichier imposée (--overwrite), elle était {by}")
+    ImportConflict.objects.filter(
+        structure=structure, field=name, state=ImportConflict.State.PENDING
+    ).update(state=ImportConflict.State.TAKEN, decided_at=timezone.now())
+
+
+def _hold(structure, row, held, *, overwrite):
+    """Report each kept value and leave it to a coordinator (one pending conflict per field)."""
+    for name, value in held.items():
+        current = (
+            sorted(old for old in structure.kinds.values_list("slug", flat=True))
+            if (name == KINDS)
+            else getattr(structure, name)
+        )
+        user, when, by = _by_whom(structure, name)
+        row.conflicts += 1
+        decided = [
+            c
+            for c in ImportConflict.objects.filter(
+                structure=structure, field=name, state=ImportConflict.State.KEPT
+            )
+            if c.source_value == value
+        ]
+        if decided:
+            row.remarks.append(
+                f"{_label(name)} : valeur gardée : {by}, choix confirmé par un coordinateur "
+                f"(le fichier dit « {_shown(value)} »)"
+            )
+            continue
+        ImportConflict.objects.update_or_create(
+            structure=structure,
+            field=name,
+            state=ImportConflict.State.PENDING,
+            defaults={
+                "source": structure.source,
+                "source_value": value,
+                "kept_value": current,
+                "changed_by": user,
+                "changed_at": when,
+                "detected_at": timezone.now(),
+            },
+        )
+        row.remarks.append(
+            f"{_label(name)} : valeur gardée : {by} (le fichier dit « {_shown(value)} » ; "
+            "conflit à trancher par un coordinateur)"
+        )
 
 
 def _resolve_commune(structure, row):
@@ -493,8 +772,29 @@ def _check_position(structure, row, *, geocode):
         row.remarks.append("remplacée par le point de la commune, à vérifier (ou --geocode)")
 
 
+def _lone_coordinate(structure, row):
+    """A latitude without a longitude (or the reverse) is kept in the note, not used."""
+    latitude, longitude = structure.latitude, structure.longitude
+    if (latitude is None) == (longitude is None):
+        return
+    kept = f"latitude {latitude}" if latitude is not None else f"longitude {longitude}"
+    line = note_line("Position incomplète, écartée", kept)
+    if line not in structure.import_note.splitlines():
+        structure.import_note = "\n".join(part for part in (structure.import_note, line) if part)
+    row.remarks.append(f"position incomplète ({kept}), gardée en note")
+    structure.latitude = structure.longitude = None
+    row.position_rejected = True
+
+
 def _locate(structure, row, *, geocode):
     if structure.latitude is not None and structure.longitude is not None:
+        return
+    if row.position_rejected and not geocode and structure.commune is not None:
+        commune = structure.commune
+        structure.latitude, structure.longitude = commune.latitude, commune.longitude
+        row.remarks.append(
+            f"position remplacée par le point de la commune ({commune.name}), à vérifier"
+        )
         return
     if not geocode:
         row.remarks.append(

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time
 from mediation import choices
 from mediation.exporters import SCHEMA_LABEL_SPELLING, STANDARD_FIELDS
 from mediation.importers import readable, values
-from mediation.importers.base import RowData, RowError, note_line
+from mediation.importers.base import RowData, RowError, note_line, set_coordinates
 from mediation.importers.hours import from_osm_or_text
 from territories.models import normalize_search
 
@@ -170,18 +170,6 @@ def _add(fields, name, value):
         fields[name].append(value)
 
 
-def _number(value, column, row):
-    if value is None or value == "":
-        return None
-    try:
-        number = float(str(value).replace(",", "."))
-    except ValueError:
-        row.notes.append(note_line(column, value))
-        row.remarks.append(f"{column} illisible : « {value} »")
-        return None
-    return number
-
-
 def _date_maj(value, row):
     value = values.text(value)
     if not value:
@@ -228,8 +216,7 @@ def to_row(record, line, *, legacy=False):
     ):
         row.notes.append(note_line("code_insee", fields["code_insee"]))
         fields["code_insee"] = ""
-    fields["latitude"] = _number(record.get("latitude"), "latitude", row)
-    fields["longitude"] = _number(record.get("longitude"), "longitude", row)
+    set_coordinates(row, record.get("latitude"), record.get("longitude"))
 
     pivot = get("pivot")
     fields["pivot"] = (
@@ -312,7 +299,7 @@ def to_row(record, line, *, legacy=False):
     if legacy:
         _legacy_columns(record, row, separators)
 
-    row.fields["verified_at"] = _date_maj(record.get("date_maj"), row)
+    row.fields["information_updated_at"] = _date_maj(record.get("date_maj"), row)
     for column, value in record.items():
         if column not in KNOWN_COLUMNS and values.text(value):
             row.notes.append(note_line(column, value))

@@ -4,6 +4,7 @@ Each function returns the clean value, or an empty value when the input holds
 nothing usable; callers keep what could not be cleaned in the import note.
 """
 
+import math
 import re
 
 from django.core.exceptions import ValidationError
@@ -84,3 +85,23 @@ def split(value, separators="|"):
         return []
     pattern = "|".join(re.escape(s) for s in separators)
     return [part.strip() for part in re.split(pattern, value) if text(part)]
+
+
+def coordinate(value, bound):
+    """(number, problem): a finite number within ±`bound`, else None and why, in French.
+
+    "NaN", "inf", 1e999 and out-of-range numbers are problems to report, not
+    positions; an empty cell or a placeholder is simply no position.
+    """
+    raw = "" if value is None else str(value).strip()
+    if not raw or (raw.lower() in PLACEHOLDERS and raw.lower() != "nan"):
+        return None, ""
+    try:
+        number = float(raw.replace(",", "."))
+    except ValueError:
+        return None, f"illisible : « {raw} »"
+    if not math.isfinite(number):
+        return None, f"non finie : « {raw} »"
+    if abs(number) > bound:
+        return None, f"hors limites (entre -{bound} et {bound}) : « {raw} »"
+    return number, ""

@@ -28,6 +28,7 @@ NOT_RESTORED = {
     "created_at",
     "updated_at",
     "verified_at",
+    "information_updated_at",
     "proposed_by",
     "moderation_message",
     "is_demo",

@@ -39,7 +39,8 @@ def test_census_is_imported_every_rejection_explained_and_a_second_run_changes_n
     assert fabrique.commune.name == "Bourges"
     assert fabrique.wheelchair_accessible is True
     assert [k.slug for k in fabrique.kinds.all()] == ["coworking"]
-    assert fabrique.verified_at.date().isoformat() == "2020-06-30"
+    assert fabrique.information_updated_at.date().isoformat() == "2020-06-30"
+    assert fabrique.verified_at is None  # nobody verified it here
     assert fabrique.history.first().history_change_reason.startswith("Import")
     # Every structure is placed in a commune of the region and on the map, near
     # its commune: the census's points set in other regions were set aside.

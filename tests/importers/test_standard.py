@@ -71,7 +71,8 @@ def test_standard_csv_rows_are_mapped_to_the_model(tmp_path):
     # The schema's spelling of the La Poste label is read as the documented one.
     assert structure.labels == [choices.FormationLabel.ETAPES_NUMERIQUES.value]
     assert [k.slug for k in structure.kinds.all()] == ["france-services"]
-    assert structure.verified_at.date().isoformat() == "2024-03-01"
+    assert structure.information_updated_at.date().isoformat() == "2024-03-01"
+    assert structure.verified_at is None
     assert structure.is_published
 
 

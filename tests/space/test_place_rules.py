@@ -151,7 +151,7 @@ def test_the_importer_refuses_the_same_values(tmp_path, structure):
                 "site_web": "javascript:alert(1)",
             }
         )
-    report = run_import(path)
+    report = run_import(path, source="Fichier de test")
     rejected = [r for r in report.results if r.outcome == Outcome.REJECTED]
     assert [r.source_id for r in rejected] == ["cr"]
     assert SINGLE_LINE_MESSAGE in " ".join(rejected[0].messages)
@@ -233,7 +233,7 @@ def test_the_importer_stores_e164(tmp_path, db):
         f"a,Espace numérique,Châteauroux,36000,1 rue Haute,{TYPED}\n",
         encoding="utf-8",
     )
-    run_import(path)
+    run_import(path, source="Fichier de test")
     assert Structure.objects.get(source_id="a").phone == STORED
 
 

@@ -32,6 +32,7 @@ def test_date_maj_is_the_date_in_france(structure):
     Structure.objects.filter(pk=structure.pk).update(
         verified_at=datetime(2026, 1, 1, 23, 30, tzinfo=UTC),
         updated_at=datetime(2025, 12, 1, 12, 0, tzinfo=UTC),
+        information_updated_at=datetime(2025, 12, 1, 12, 0, tzinfo=UTC),
     )
     structure.history.update(history_date=datetime(2025, 12, 1, 12, 0, tzinfo=UTC))
     structure.refresh_from_db()

@@ -37,6 +37,18 @@ class Command(BaseCommand):
             "travaillé (médiateurs, modifications, signalements).",
         )
         parser.add_argument(
+            "--source",
+            default="",
+            help="Qui a collecté les données, pour les lignes dont la colonne « source » est "
+            "vide (sans elle, un tel fichier est refusé).",
+        )
+        parser.add_argument(
+            "--overwrite",
+            action="store_true",
+            help="Remplacer aussi les valeurs que des personnes ont modifiées depuis le dernier "
+            "import (sinon elles sont gardées et signalées comme conflits).",
+        )
+        parser.add_argument(
             "--report", metavar="FICHIER", help="Écrire le rapport ligne à ligne en CSV."
         )
 
@@ -48,6 +60,8 @@ class Command(BaseCommand):
         dry_run=False,
         geocode=False,
         replace_demo=False,
+        source="",
+        overwrite=False,
         report=None,
         **options,
     ):
@@ -58,6 +72,8 @@ class Command(BaseCommand):
                 dry_run=dry_run,
                 geocode=geocode,
                 replace_demo=replace_demo,
+                source=source,
+                overwrite=overwrite,
             )
         except DemoWorkError as error:
             for line in error.lost:
@@ -71,7 +87,7 @@ class Command(BaseCommand):
             raise CommandError(f"Fichier refusé : {error}") from error
         verbose = options["verbosity"] > 1
         for row in result.results:
-            if row.outcome == Outcome.REJECTED or (verbose and row.messages):
+            if row.outcome == Outcome.REJECTED or row.conflicts or (verbose and row.messages):
                 style = self.style.ERROR if row.outcome == Outcome.REJECTED else self.style.WARNING
                 details = " ; ".join(row.messages)
                 self.stdout.write(
