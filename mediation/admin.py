@@ -151,6 +151,23 @@ class KindToCheckFilter(admin.SimpleListFilter):
         return queryset
 
 
+class PersonalContactFilter(admin.SimpleListFilter):
+    """Places whose e-mail or phone looks like a person's own (see `personal_data`)."""
+
+    title = "contact personnel ?"
+    parameter_name = "contact_personnel"
+
+    def lookups(self, request, model_admin):
+        return [("oui", "À vérifier (grand public, mobile)"), ("confirme", "Confirmé public")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "oui":
+            return queryset.with_personal_contact()
+        if self.value() == "confirme":
+            return queryset.filter(public_contact_confirmed=True)
+        return queryset
+
+
 @admin.register(Structure)
 class StructureAdmin(PlaceSearchMixin, PointMapMixin, HistoryAdmin):
     place_path = "pk"
@@ -161,6 +178,7 @@ class StructureAdmin(PlaceSearchMixin, PointMapMixin, HistoryAdmin):
         "kinds_list",
         "kind_doubt",
         "status",
+        "personal_contact",
         "is_demo",
         "updated_at",
     ]
@@ -170,6 +188,7 @@ class StructureAdmin(PlaceSearchMixin, PointMapMixin, HistoryAdmin):
         KindToCheckFilter,
         BassinFilter,
         DepartmentFilter,
+        PersonalContactFilter,
         "is_demo",
         "source",
     ]
@@ -186,7 +205,7 @@ class StructureAdmin(PlaceSearchMixin, PointMapMixin, HistoryAdmin):
     ]
     list_select_related = ["commune__bassin"]
     inlines = [StopInline, SourceIdentifierInline]
-    actions = ["publish", "archive"]
+    actions = ["publish", "archive", "confirm_public_contact"]
     fieldsets = [
         (
             "Identité",
@@ -256,6 +275,7 @@ class StructureAdmin(PlaceSearchMixin, PointMapMixin, HistoryAdmin):
                     "status",
                     "verified_at",
                     "information_updated_at",
+                    "public_contact_confirmed",
                     "source",
                     "source_id",
                     "is_demo",
@@ -321,6 +341,20 @@ class StructureAdmin(PlaceSearchMixin, PointMapMixin, HistoryAdmin):
             for value, source in obj.deduced_sources(name).items()
         ]
         return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines)) or "—"
+
+    @admin.display(description="contact personnel ?")
+    def personal_contact(self, obj):
+        return " ; ".join(obj.personal_contact_reasons()) or "—"
+
+    @admin.action(description="Confirmer : c’est le contact public du lieu")
+    def confirm_public_contact(self, request, queryset):
+        count = 0
+        for structure in queryset.filter(public_contact_confirmed=False):
+            structure.public_contact_confirmed = True
+            structure._history_user = request.user
+            structure.save(update_fields=["public_contact_confirmed", "updated_at"])
+            count += 1
+        self.message_user(request, f"{count} contact(s) confirmé(s) comme public(s).")
 
     @admin.action(description="Publier les structures sélectionnées")
     def publish(self, request, queryset):

@@ -283,6 +283,18 @@ class StructureQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=choices.Status.PUBLISHED)
 
+    def with_personal_contact(self):
+        """Places whose e-mail or phone looks like someone's own ("contact personnel ?"),
+        unless a coordinator confirmed it is the place's public contact."""
+        from mediation.personal_data import CONSUMER_EMAIL_REGEX, MOBILE_PREFIXES
+
+        mobile = Q()
+        for prefix in MOBILE_PREFIXES:
+            mobile |= Q(phone__startswith=prefix)
+        return self.filter(mobile | Q(emails__iregex=CONSUMER_EMAIL_REGEX)).exclude(
+            public_contact_confirmed=True
+        )
+
     def demo(self):
         return self.filter(is_demo=True)
 
@@ -590,6 +602,12 @@ class Structure(ValidatedModel):
         help_text="Valeurs que la source ne dit pas mais que l’import a déduites "
         "(champ → liste de {value, source}), jusqu’à ce qu’une personne les confirme.",
     )
+    public_contact_confirmed = models.BooleanField(
+        "contact public confirmé",
+        default=False,
+        help_text="Un coordinateur a vérifié que l’adresse e-mail et le téléphone (grand public, "
+        "mobile) sont bien ceux du lieu et non d’une personne. Revient à « non » quand ils changent.",
+    )
     information_updated_at = models.DateTimeField(
         "informations mises à jour le",
         null=True,
@@ -645,6 +663,7 @@ class Structure(ValidatedModel):
         return self.name
 
     def save(self, *args, **kwargs):
+        self._forget_contact_confirmation()
         self._stamp_information_date(kwargs)
         if self.commune_id is None and (self.code_insee or self.postal_code):
             self.resolve_commune()
@@ -680,6 +699,7 @@ class Structure(ValidatedModel):
         "updated_at",
         "verified_at",
         "information_updated_at",
+        "public_contact_confirmed",
         "proposed_by",
         "moderation_message",
         "search_text",
@@ -707,6 +727,22 @@ class Structure(ValidatedModel):
             return set(self._information())
         current = self._information()
         return {name for name, value in loaded.items() if current.get(name) != value}
+
+    def personal_contact_reasons(self):
+        """Why this place's contact looks like someone's own (empty when confirmed public)."""
+        from mediation.personal_data import personal_contact_reasons
+
+        if self.public_contact_confirmed:
+            return []
+        return personal_contact_reasons(phone=self.phone, emails=self.emails)
+
+    def _forget_contact_confirmation(self):
+        """A confirmation holds for the contact that was checked, not for a new one."""
+        loaded = getattr(self, "_loaded_information", None)
+        if loaded is None or not self.public_contact_confirmed:
+            return
+        if {"phone", "emails"} & self.changed_information():
+            self.public_contact_confirmed = False
 
     def set_information_date(self, when):
         """Date the information with its source's own date (an import), not with now."""

@@ -40,6 +40,7 @@ from mediation.models import (
     Structure,
     planar_distance,
 )
+from mediation.personal_data import is_person_name
 from mediation.provenance import (
     IMPORT_CHANGE_REASON,
     KINDS,
@@ -431,6 +432,10 @@ def _import_record(file_format, record, line, seen, kinds, *, geocode=False, ove
         return RowResult(line, "", name[:200], Outcome.REJECTED, [str(error)])
     if cleaned:
         row.remarks.append(f"caractères de contrôle retirés ({', '.join(cleaned)})")
+    if is_person_name(row.fields.get("parent_structure")):
+        # A sole trader's own name, as SIRENE writes it: personal data, not published.
+        row.fields["parent_structure"] = ""
+        row.remarks.append("structure parente : nom d’une personne (format Insee), non repris")
     key = (row.source, row.source_id)
     if key in seen:
         return RowResult(
