@@ -120,6 +120,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # An unreachable server answers 503 in seconds (mediation/errors.py), not after
     # the system's TCP timeout.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL: pages keep reading while an import writes; a second writer waits up
+    # to 20 s for the first instead of failing at once with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "timeout": 20}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # One shared cache for every app server when REDIS_URL is set; a per-process
