@@ -30,8 +30,10 @@ def test_the_demo_fixture_keeps_its_own_dates_in_the_page_and_the_export(client)
     page = client.get(demo.get_absolute_url()).text
     assert "vérifiées par le lieu le 17 janvier 2024" in page
     assert "Modifiée le 30 décembre 2023" in page
-    api = client.get("/api/v1/structures/", {"q": demo.name}).json()["results"][0]
-    assert api["date_maj"] == "2024-01-17"
+    listed = client.get(reverse("api:structure-list"), {"page_size": 500}).json()["results"]
+    assert next(r for r in listed if r["id"] == "demo-0078")["date_maj"] == "2024-01-17"
+    detail = client.get(reverse("api:structure-detail", args=["demo-0078"])).json()
+    assert detail["date_maj"] == "2024-01-17"
 
 
 def test_an_import_dates_the_information_with_the_census_date(hub_lo_path, tmp_path):
