@@ -128,6 +128,22 @@ DEFAULT_KIND = "espace-public-numerique"
 SUMMARY_MAX = 280
 
 
+OSM_COMMENT = re.compile(r'\s*"([^"]*)"')
+
+
+def split_hours_comment(value):
+    """(hours, note) of a `horaires` cell whose note is an OpenStreetMap comment.
+
+    The inverse of `exporters.hours_with_note()`: the site's own export puts the
+    hours note in a comment on each rule (`unknown "…"` without hours).
+    """
+    comments = list(dict.fromkeys(OSM_COMMENT.findall(value or "")))
+    if not comments:
+        return value, ""
+    hours = OSM_COMMENT.sub("", value).strip()
+    return ("" if hours == "unknown" else hours), " ; ".join(c.strip() for c in comments)
+
+
 def is_legacy(columns, records):
     """True for the 0.x shape: its own columns, or its older service names."""
     if LEGACY_COLUMNS & set(columns):
@@ -253,10 +269,10 @@ def to_row(record, line, *, legacy=False):
         if raw and not fields[attribute]:
             row.notes.append(note_line(column, raw))
 
-    hours = get("horaires")
+    hours, comment = split_hours_comment(get("horaires"))
     converted = from_osm_or_text(hours)
     fields["opening_hours"] = converted.opening_hours
-    fields["opening_hours_note"] = converted.note
+    fields["opening_hours_note"] = "\n".join(n for n in (converted.note, comment) if n)
     if hours and not converted.opening_hours:
         row.remarks.append("horaires hors format OpenStreetMap, gardés en texte")
 
