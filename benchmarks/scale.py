@@ -212,13 +212,15 @@ def inner(parts, points):
             ("GeoJSON", "/api/v1/structures/geojson/"),
         ):
             with PeakRSS() as memory:
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
                 response = client.get(path)
                 size = body_size(response)
-                elapsed = time.perf_counter() - start
+                elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
             assert response.status_code == 200, (path, response.status_code)
             exports[label] = {
                 "s": round(elapsed, 1),
+                # The machine is shared: the process's own CPU time says more.
+                "s CPU": round(cpu, 1),
                 "Mo": round(size / 2**20, 1),
                 "pic mémoire Mo (au-dessus du départ)": memory.megabytes,
                 "en flux": response.streaming,
@@ -226,10 +228,11 @@ def inner(parts, points):
         results["exports"] = exports
     progress(results)
     if "duplicates" in parts:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         pairs = duplicates.probable_duplicates()
         results["doublons"] = {
             "s": round(time.perf_counter() - start, 1),
+            "s CPU": round(time.process_time() - cpu, 1),
             "paires": len(pairs),
             "objectif": "≤ 60 s",
         }
