@@ -203,7 +203,9 @@ def _title(text, *, capital_articles=True):
 
 def readable_name(name):
     """A place's name as people read it ("MSAP DE BOULLERET" → "MSAP de Boulleret")."""
-    name = " ".join((name or "").split())
+    # Whitespace is left as it is: a line break in a name is for the place's rules
+    # to refuse, not for this module to hide.
+    name = (name or "").strip(" ")
     words = WORD.findall(name)
     if len(words) == 1 and _plain(words[0]) not in ACCENTS:
         return name  # a bare acronym or brand: completed on the page, not guessed
@@ -212,7 +214,7 @@ def readable_name(name):
 
 def readable_address(address):
     """An address as people read it: title case, street types, no trailing punctuation."""
-    address = TRAILING.sub("", " ".join((address or "").split()))
+    address = TRAILING.sub("", (address or "").strip(" "))
     if not any(_is_capitals(word) for word in WORD.findall(address)):
         return address
     words = []
@@ -243,4 +245,4 @@ def tidy(row):
         row.notes.append(note_line("Nom dans la source", source_name))
     fields["address"] = readable_address(fields["address"])
     if fields.get("city"):
-        fields["city"] = _title(" ".join(fields["city"].split()))
+        fields["city"] = _title(fields["city"])
