@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle timeout and "Cache-Control: private, no-store" for logged-in people.
+    "mediation.sessions.SessionSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -177,6 +179,11 @@ TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 LOGIN_URL = "space:login"
 LOGIN_REDIRECT_URL = "space:home"
 LOGOUT_REDIRECT_URL = "mediation:home"
+# A session ends after this long without a request (mediation/sessions.py):
+# 2 hours for regional admins and coordinators, who can publish and delete.
+SESSION_IDLE_TIMEOUT = timedelta(days=14)
+SESSION_IDLE_TIMEOUT_STAFF = timedelta(hours=2)
+SESSION_COOKIE_AGE = int(SESSION_IDLE_TIMEOUT.total_seconds())
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # a reset link works for 24 hours
 INVITATION_MAX_AGE = timedelta(days=14)  # an invitation link works for 14 days
 VERIFICATION_MAX_AGE = timedelta(days=365)  # listings older than this are reminded

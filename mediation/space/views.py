@@ -474,8 +474,22 @@ def structure_invite(request, pk):
     )
 
 
+INVITATION_SESSION_TOKEN = "invitation_token"
+INVITATION_URL_TOKEN = "accepter"  # stands in the URL for the token kept in the session
+
+
 def invitation(request, token):
-    """The link of an invitation e-mail: set a password (new account) or accept."""
+    """The link of an invitation e-mail: set a password (new account) or accept.
+
+    As Django's password reset does, the token of the e-mail's link is moved
+    into the session on the first visit and the browser sent to a URL without
+    it, so that it stays out of access logs, history and `Referer`.
+    """
+    if token == INVITATION_URL_TOKEN:
+        token = request.session.get(INVITATION_SESSION_TOKEN, "")
+    elif request.method == "GET":
+        request.session[INVITATION_SESSION_TOKEN] = token
+        return redirect("space:invitation", token=INVITATION_URL_TOKEN)
     invitation = Invitation.objects.select_related("structure").for_token(token)
     if invitation is None:
         return render(request, "space/invitation_invalid.html", {"reason": "unknown"}, status=404)
@@ -491,6 +505,7 @@ def invitation(request, token):
             return render(request, "space/invitation.html", context, status=403)
         if request.method == "POST":
             actions.accept_invitation(invitation=invitation, user=user)
+            request.session.pop(INVITATION_SESSION_TOKEN, None)
             messages.success(request, f"Vous pouvez maintenant modifier « {structure} ».")
             return redirect("space:edit", pk=structure.pk)
         return render(request, "space/invitation.html", context)
@@ -508,6 +523,7 @@ def invitation(request, token):
             )
             actions.accept_invitation(invitation=invitation, user=user)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        request.session.pop(INVITATION_SESSION_TOKEN, None)
         messages.success(
             request, f"Bienvenue ! Votre compte est créé et vous pouvez modifier « {structure} »."
         )

@@ -58,6 +58,7 @@ def test_password_reset_by_e_mail_in_french(client, mediator):
     form_page = client.get(link, follow=True)
     assert "Choisir un nouveau mot de passe" in form_page.content.decode()
     set_url = form_page.redirect_chain[-1][0]
+    assert link.rstrip("/").rsplit("/", 1)[1] not in set_url  # the token left the URL
     weak = client.post(set_url, {"new_password1": "azerty", "new_password2": "azerty"})
     assert "trop court" in weak.content.decode()
     new = "les mardis au cyber-centre"

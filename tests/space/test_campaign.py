@@ -177,7 +177,7 @@ def test_the_link_offers_to_become_the_mediator(client, library):
     assert invitation.email == "accueil@equinoxe.example"
     assert invitation.structure == library
     assert response["Location"].startswith("/espace/invitation/")
-    assert "Créer mon compte" in client.get(response["Location"]).content.decode()
+    assert "Créer mon compte" in client.get(response["Location"], follow=True).content.decode()
 
 
 def test_the_report_counts_sent_confirmed_corrected_and_no_answer(client, library, coordinator):

@@ -35,11 +35,15 @@ def test_the_invitation_e_mail_is_in_french_with_a_single_use_link(client, coord
 
 def test_the_link_creates_the_account_and_the_membership(client, coordinator, structure):
     _, link = invite(client, coordinator, structure)
-    page = client.get(link)
+    page = client.get(link, follow=True)
     assert "choisissez votre mot de passe" in page.content.decode()
+    # The token left the address bar (and the logs, and Referer) on the first visit.
+    form_url = page.redirect_chain[-1][0]
+    assert form_url == reverse("space:invitation", args=["accepter"])
+    assert link.rstrip("/").rsplit("/", 1)[1] not in form_url
 
     response = client.post(
-        link,
+        form_url,
         {
             "first_name": "Inès",
             "last_name": "Robert",
@@ -59,7 +63,7 @@ def test_the_link_creates_the_account_and_the_membership(client, coordinator, st
 
     # Single use.
     client.logout()
-    reused = client.get(link)
+    reused = client.get(link, follow=True)
     assert reused.status_code == 410
     assert "Il a déjà servi" in reused.content.decode()
 
@@ -84,7 +88,7 @@ def test_weak_passwords_are_refused(client, coordinator, structure, password, me
 def test_an_expired_link_is_refused(client, coordinator, structure):
     _, link = invite(client, coordinator, structure)
     Invitation.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
-    response = client.get(link)
+    response = client.get(link, follow=True)
     assert response.status_code == 410
     assert "Il a expiré" in response.content.decode()
 
@@ -96,17 +100,18 @@ def test_links_expire_after_the_configured_delay(client, coordinator, structure,
 
 
 def test_a_wrong_token_is_refused(client):
-    response = client.get(reverse("space:invitation", args=["pas-un-vrai-jeton"]))
+    response = client.get(reverse("space:invitation", args=["pas-un-vrai-jeton"]), follow=True)
     assert response.status_code == 404
     assert "incomplet ou erroné" in response.content.decode()
 
 
 def test_an_existing_account_logs_in_then_accepts(client, coordinator, structure, other_mediator):
     _, link = invite(client, coordinator, structure, email=other_mediator.email)
-    page = client.get(link).content.decode()
+    page = client.get(link, follow=True).content.decode()
     assert "Connectez-vous pour accepter" in page
+    assert "?next=/espace/invitation/accepter/" in page  # the token is not in the login link
     client.force_login(other_mediator)
-    client.post(link)
+    client.post(reverse("space:invitation", args=["accepter"]))
     assert Membership.objects.filter(user=other_mediator, structure=structure).exists()
 
 
