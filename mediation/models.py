@@ -979,6 +979,7 @@ class ErrorReport(models.Model):
 
 # Memberships, coordinations, invitations, campaigns, merges and the data version
 # (ETag / Last-Modified, with its signals) live in their own modules.
+from mediation.api_tokens import ApiToken  # noqa: E402
 from mediation.campaigns import (  # noqa: E402
     Campaign,
     CampaignMail,
@@ -998,6 +999,7 @@ from mediation.provenance import ImportConflict, SourceSnapshot  # noqa: E402
 from mediation.versioning import DataVersion  # noqa: E402
 
 __all__ = [
+    "ApiToken",
     "Campaign",
     "CampaignMail",
     "CampaignOptOut",

@@ -115,13 +115,11 @@ def delete_account(*, user):
     Other sessions end by themselves: an inactive account with a new password
     hash is logged out everywhere on its next request.
     """
-    from rest_framework.authtoken.models import Token
-
     Invitation.objects.filter(email__iexact=user.email, accepted_at__isnull=True).delete()
     user.memberships.all().delete()
     user.coordinations.all().delete()
     user.join_requests.all().delete()
-    Token.objects.filter(user=user).delete()
+    user.api_tokens.all().delete()
     AccessLog.objects.filter(username__iexact=user.email).delete()
     AccessFailureLog.objects.filter(username__iexact=user.email).delete()
     AccessAttempt.objects.filter(username__iexact=user.email).delete()

@@ -55,7 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "rest_framework.authtoken",  # only for migration 0019, which hashed its tokens
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -346,11 +346,12 @@ LOGGING = {
 }
 
 # Partners' API (/api/v1/): anonymous read of published data; partners send
-# "Authorization: Token …" (tokens are created in the admin) for a higher rate.
+# "Authorization: Token …" (people create their own tokens in "Mon espace";
+# only digests are stored, mediation/api_tokens.py) for a higher rate.
 # Throttling counts in the cache: per process with LocMem, shared with REDIS_URL.
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["mediation.api_tokens.ApiTokenAuthentication"],
     "DEFAULT_THROTTLE_CLASSES": [
         "mediation.api.throttling.AnonymousThrottle",
         "mediation.api.throttling.PartnerThrottle",

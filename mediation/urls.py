@@ -1,7 +1,6 @@
 """URLs of the site."""
 
 import django.contrib.auth.admin  # noqa: F401  registers Group
-import rest_framework.authtoken.admin  # noqa: F401  partners' API tokens
 from django.contrib import admin
 from django.urls import include, path
 

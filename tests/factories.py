@@ -57,3 +57,10 @@ class StopFactory(DjangoModelFactory):
     latitude = factory.LazyAttribute(lambda o: o.commune.latitude)
     longitude = factory.LazyAttribute(lambda o: o.commune.longitude)
     opening_hours = "We[1] 09:00-12:00"
+
+
+def api_key(user, name="Outil de test"):
+    """A new API token of `user`, as the key a partner sends."""
+    from mediation.api_tokens import ApiToken
+
+    return ApiToken.issue(user=user, name=name)[1]

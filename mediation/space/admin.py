@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from mediation.admin import HistoryAdmin, PlaceSearchMixin
 from mediation.models import (
+    ApiToken,
     Campaign,
     CampaignMail,
     CampaignOptOut,
@@ -101,3 +102,18 @@ class ProposedChangeAdmin(PlaceSearchMixin, admin.ModelAdmin):
     list_filter = ["state"]
     search_fields = ["structure__name"]
     readonly_fields = ["structure", "campaign_mail", "data", "changes", "created_at"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created by their owners in "Mon espace"; here they can only be revoked."""
+
+    list_display = ["name", "user", "prefix", "expires_at", "last_used_at"]
+    search_fields = ["name", "user__email", "prefix"]
+    readonly_fields = ["user", "name", "prefix", "created_at", "expires_at", "last_used_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

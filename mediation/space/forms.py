@@ -456,3 +456,17 @@ class AccountDeletionForm(forms.Form):
         if not self.user.check_password(password):
             raise ValidationError("Ce mot de passe n’est pas le bon.", code="password_incorrect")
         return password
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label="Nom du jeton",
+        max_length=100,
+        help_text="Pour le reconnaître : l’outil ou le partenaire qui l’utilise.",
+    )
+    lifetime = forms.TypedChoiceField(
+        label="Valable",
+        choices=[("365", "1 an"), ("90", "3 mois"), ("30", "1 mois")],
+        initial="365",
+        coerce=int,
+    )

@@ -60,6 +60,8 @@ urlpatterns = [
     *account_patterns,
     path("", views.home, name="home"),
     path("compte/supprimer/", views.account_delete, name="account_delete"),
+    path("jetons/", views.api_tokens, name="api_tokens"),
+    path("jetons/<int:pk>/revoquer/", views.api_token_revoke, name="api_token_revoke"),
     path("proposer/", views.structure_propose, name="propose"),
     path("adresse/", views.geocode, name="geocode"),
     path("structures/<int:pk>/modifier/", views.structure_edit, name="edit"),

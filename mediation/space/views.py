@@ -5,6 +5,8 @@ anything; none decides on its own. Every change goes through a POST form with
 its CSRF token.
 """
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
@@ -22,6 +24,7 @@ from mediation import geocoding, opening_hours, permissions, privacy
 from mediation.choices import Status
 from mediation.maps import map_config
 from mediation.models import (
+    ApiToken,
     Campaign,
     ErrorReport,
     Invitation,
@@ -34,6 +37,7 @@ from mediation.space import actions, merge
 from mediation.space.forms import (
     AccountCreationForm,
     AccountDeletionForm,
+    ApiTokenForm,
     DecisionForm,
     InvitationForm,
     JoinRequestForm,
@@ -684,3 +688,31 @@ def handle_report(request, pk):
     )
     messages.success(request, "Le signalement est traité.")
     return redirect(back)
+
+
+# API tokens ---------------------------------------------------------------------
+
+
+@login_required
+def api_tokens(request):
+    """A person's API tokens: create one (its key shown once), revoke one."""
+    tokens = request.user.api_tokens.all()
+    form = ApiTokenForm(request.POST or None)
+    context = {"tokens": tokens, "form": form}
+    if request.method == "POST" and form.is_valid():
+        token, key = ApiToken.issue(
+            user=request.user,
+            name=form.cleaned_data["name"],
+            lifetime=timedelta(days=int(form.cleaned_data["lifetime"])),
+        )
+        context.update(new_token=token, new_key=key, form=ApiTokenForm())
+    return render(request, "space/api_tokens.html", context)
+
+
+@login_required
+@require_POST
+def api_token_revoke(request, pk):
+    token = get_object_or_404(request.user.api_tokens, pk=pk)
+    token.delete()
+    messages.success(request, f"Le jeton « {token.name} » est révoqué : il ne fonctionne plus.")
+    return redirect("space:api_tokens")

@@ -11,12 +11,11 @@ from html.parser import HTMLParser
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from mediation.models import DataVersion, ServiceType, Structure
 from territories.models import BassinDeVie, Commune
-from tests.factories import StopFactory, StructureFactory, UserFactory
+from tests.factories import StopFactory, StructureFactory, UserFactory, api_key
 
 pytestmark = pytest.mark.django_db
 
@@ -137,8 +136,8 @@ def test_a_place_changed_in_the_admin(client, admin, place, django_capture_on_co
 
 def test_a_place_changed_through_the_api(admin, place, django_capture_on_commit_callbacks):
     answers = read_all(place)
-    token = Token.objects.create(user=admin)
-    api = APIClient(HTTP_AUTHORIZATION=f"Token {token.key}")
+    key = api_key(admin)
+    api = APIClient(HTTP_AUTHORIZATION=f"Token {key}")
     with django_capture_on_commit_callbacks(execute=True):
         response = api.patch(
             detail(place),

@@ -1,11 +1,11 @@
 """PATCH /api/v1/structures/{id}/ with a personal token: the same rules as the edit page."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from mediation.choices import Status
 from mediation.models import Structure
+from tests.factories import api_key
 from tests.space.test_permission_matrix import EDITORS, ROLES
 
 pytestmark = pytest.mark.django_db
@@ -14,8 +14,7 @@ pytestmark = pytest.mark.django_db
 def api(user=None):
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_key(user)}")
     return client
 
 

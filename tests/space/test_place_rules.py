@@ -13,12 +13,12 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from mediation.importers import Outcome, run_import
 from mediation.models import ServiceType, Structure
 from mediation.validators import SINGLE_LINE_MESSAGE
+from tests.factories import api_key
 from tests.space.conftest import edit_payload, form_payload
 
 pytestmark = pytest.mark.django_db
@@ -59,8 +59,7 @@ IDS = [f"{case[0]}={case[3]!r}"[:40] for case in BAD]
 
 def api(user):
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key(user)}")
     return client
 
 

@@ -10,11 +10,10 @@ from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from mediation.memberships import Invitation, JoinRequest, Membership
 from mediation.models import ErrorReport, User
-from tests.factories import UserFactory
+from tests.factories import UserFactory, api_key
 from tests.space.conftest import PASSWORD
 from tests.space.test_accounts import log_in
 
@@ -111,7 +110,7 @@ def test_a_mediator_deletes_their_account_and_their_edits_stay_as_compte_supprim
     structure.name = "Espace numérique du Centre-ville"
     structure._history_user = mediator
     structure.save()
-    Token.objects.create(user=mediator)
+    api_key(mediator)
     client.force_login(mediator)
     page = client.get(reverse("space:home"))
     assert reverse("space:account_delete") in page.content.decode()
@@ -126,7 +125,7 @@ def test_a_mediator_deletes_their_account_and_their_edits_stay_as_compte_supprim
     assert gone.email != "mediatrice@example.fr" and not gone.first_name
     assert not gone.is_active and not gone.has_usable_password()
     assert not Membership.objects.filter(user=gone).exists()
-    assert not Token.objects.filter(user=gone).exists()
+    assert not gone.api_tokens.exists()
     assert not User.objects.filter(email="mediatrice@example.fr").exists()
     assert log_in(client, "mediatrice@example.fr", PASSWORD).status_code == 200  # refused
     assert client.get(reverse("space:home")).status_code == 302  # logged out
