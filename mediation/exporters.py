@@ -1,7 +1,9 @@
 """Structures out: the national data standard 1.0.2 (CSV and JSON) and GeoJSON.
 
-One mapping from the model to the standard (`standard_record`), used by the
-API (`/api/v1/export.csv`, `/api/v1/structures.csv`…) and by
+The columns and the model attributes they come from are `mediation.standard`'s
+table; `standard_record` adds what the file format asks for (the commune's
+official name, the schema's spellings, fourteen zeros for an unknown pivot…).
+Used by the API (`/api/v1/export.csv`, `/api/v1/structures.csv`…) and by
 `python manage.py export_structures`. The standard is a Frictionless Table
 Schema ("Standard de données des lieux de médiation numérique", LaMednum /
 ANCT, Licence Ouverte 2.0); the tests validate what we write against it.
@@ -15,81 +17,13 @@ import orjson
 from django.conf import settings
 from django.utils import timezone
 
-from mediation import choices, csvfiles
+from mediation import choices, csvfiles, standard
 from mediation.fields import SEPARATOR
 from mediation.models import Structure
 
-STANDARD_VERSION = "1.0.2"
-
-# The 32 columns of the standard 1.0.2, in the schema's order.
-STANDARD_FIELDS = (
-    "id",
-    "pivot",
-    "nom",
-    "commune",
-    "code_postal",
-    "code_insee",
-    "adresse",
-    "complement_adresse",
-    "latitude",
-    "longitude",
-    "typologie",
-    "telephone",
-    "courriels",
-    "site_web",
-    "horaires",
-    "presentation_resume",
-    "presentation_detail",
-    "source",
-    "itinerance",
-    "structure_parente",
-    "date_maj",
-    "services",
-    "publics_specifiquement_adresses",
-    "prise_en_charge_specifique",
-    "frais_a_charge",
-    "dispositif_programmes_nationaux",
-    "formations_labels",
-    "autres_formations_labels",
-    "modalites_acces",
-    "modalites_accompagnement",
-    "fiche_acces_libre",
-    "prise_rdv",
-)
-
-# Standard column → model attribute, for the columns that are a plain copy.
-# Multi-valued model fields (lists) are joined with "|".
-STANDARD_TO_MODEL = {
-    "id": "uid",
-    "nom": "name",
-    "commune": "city",
-    "code_postal": "postal_code",
-    "code_insee": "code_insee",
-    "adresse": "address",
-    "complement_adresse": "address_complement",
-    "latitude": "latitude",
-    "longitude": "longitude",
-    "typologie": "typologie",
-    "courriels": "emails",
-    "site_web": "websites",
-    "horaires": "opening_hours",
-    "presentation_resume": "summary",
-    "presentation_detail": "description",
-    "source": "source",
-    "itinerance": "itinerance",
-    "structure_parente": "parent_structure",
-    "services": "services",
-    "publics_specifiquement_adresses": "publics",
-    "prise_en_charge_specifique": "specific_support",
-    "frais_a_charge": "fees",
-    "dispositif_programmes_nationaux": "national_programmes",
-    "formations_labels": "labels",
-    "autres_formations_labels": "other_labels",
-    "modalites_acces": "access_modes",
-    "modalites_accompagnement": "support_modes",
-    "fiche_acces_libre": "acceslibre_url",
-    "prise_rdv": "appointment_url",
-}
+STANDARD_VERSION = standard.VERSION
+# The 32 columns of the standard, in the schema's order (see `mediation.standard`).
+STANDARD_FIELDS = standard.NAMES
 
 # The standard asks for a SIRET or RNA number and says to write fourteen zeros
 # when the place has none (or it is unknown).
@@ -212,19 +146,18 @@ def standard_record(structure):
     or None, `date_maj` a `date`, every other column a string ("" when empty).
     """
     record = {}
-    for column in STANDARD_FIELDS:
-        attribute = STANDARD_TO_MODEL.get(column)
-        if attribute is None:
+    for column in standard.COLUMNS:
+        if column.attribute is None:
             continue
-        value = getattr(structure, attribute)
-        if attribute in Structure.DEDUCIBLE_FIELDS:
+        value = getattr(structure, column.attribute)
+        if column.attribute in Structure.DEDUCIBLE_FIELDS:
             # Only what the source said or a person confirmed (see `Structure.deduced`).
-            value = structure.stated_values(attribute)
-        if isinstance(value, list):
+            value = structure.stated_values(column.attribute)
+        if column.multiple:
             value = _joined(value)
-        elif value is None and column not in ("latitude", "longitude"):
+        elif value is None and column.name not in ("latitude", "longitude"):
             value = ""
-        record[column] = value
+        record[column.name] = value
     # The commune's official name when it is known (sources misspell it).
     if structure.commune_id:
         record["commune"] = structure.commune.name

@@ -1,9 +1,8 @@
 """The structures domain: places of digital mediation, their kinds and stops.
 
-A `Structure` can hold every field of the national data standard 1.0.2
-(field names in the standard are given in each `verbose_name`'s comment or in
-`STANDARD_FIELDS` of the exporter), plus what the regional directory needs:
-kinds, publication status, provenance, verification date.
+A `Structure` can hold every field of the national data standard 1.0.2 (which
+column is which attribute: `mediation.standard`), plus what the regional
+directory needs: kinds, publication status, provenance, verification date.
 """
 
 import math
@@ -460,7 +459,7 @@ class Structure(ValidatedModel):
     Status = choices.Status
     multiline_fields = ("summary",)
 
-    # Identity — standard: id, pivot, nom, structure_parente, typologie
+    # Identity
     uid = models.CharField(
         "identifiant",
         max_length=64,
@@ -486,7 +485,7 @@ class Structure(ValidatedModel):
         ServiceType, verbose_name="types de structure", related_name="structures", blank=True
     )
 
-    # Address — standard: adresse, complement_adresse, code_postal, commune, code_insee
+    # Address
     address = models.CharField("adresse", max_length=255)
     address_complement = models.CharField("complément d’adresse", max_length=255, blank=True)
     postal_code = models.CharField("code postal", max_length=5, validators=[validate_postal_code])
@@ -506,7 +505,7 @@ class Structure(ValidatedModel):
     latitude = models.FloatField(null=True, blank=True, validators=validate_latitude)
     longitude = models.FloatField(null=True, blank=True, validators=validate_longitude)
 
-    # Contact — standard: telephone, courriels, site_web, prise_rdv
+    # Contact
     phone = PhoneField(
         "téléphone",
         max_length=20,
@@ -517,13 +516,13 @@ class Structure(ValidatedModel):
     websites = WebAddressListField("sites web")
     appointment_url = WebAddressField("prise de rendez-vous en ligne", blank=True)
 
-    # Presentation — standard: presentation_resume, presentation_detail
+    # Presentation
     summary = models.CharField("présentation courte", max_length=280, blank=True)
     description = models.TextField(
         "présentation détaillée", blank=True, validators=text_validators(10_000)
     )
 
-    # Hours — standard: horaires
+    # Hours
     opening_hours = models.CharField(
         "horaires",
         max_length=500,
@@ -538,10 +537,7 @@ class Structure(ValidatedModel):
         help_text="Texte libre : vacances, horaires non convertibles…",
     )
 
-    # Offer — standard: services, publics_specifiquement_adresses,
-    # prise_en_charge_specifique, frais_a_charge, dispositif_programmes_nationaux,
-    # formations_labels, autres_formations_labels, modalites_acces,
-    # modalites_accompagnement, itinerance
+    # Offer (closed lists: the standard's values, see `mediation.choices`)
     services = MultiValueField("services", choices=choices.Service.choices)
     publics = MultiValueField("publics spécifiquement adressés", choices=choices.Public.choices)
     specific_support = MultiValueField(
@@ -559,7 +555,7 @@ class Structure(ValidatedModel):
     )
     itinerance = MultiValueField("itinérance", choices=choices.Itinerance.choices)
 
-    # Accessibility and equipment — standard: fiche_acces_libre
+    # Accessibility and equipment
     wheelchair_accessible = models.BooleanField(
         "accessible en fauteuil roulant", null=True, blank=True
     )
@@ -572,7 +568,7 @@ class Structure(ValidatedModel):
         "précisions sur les équipements", blank=True, validators=text_validators(2000)
     )
 
-    # Publication and provenance — standard: source, date_maj
+    # Publication and provenance
     status = models.CharField(
         "statut", max_length=10, choices=choices.Status.choices, default=choices.Status.DRAFT
     )

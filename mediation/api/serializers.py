@@ -8,7 +8,7 @@ in the CSV/JSON export.
 Two paths give the same structure representation: `StructureSerializer`
 (detail, and the OpenAPI schema) and `structure_rows()`, the list's fast path
 (`values()` + one query for the kinds, no model instances), measured by
-benchmarks/api_speed.py. A test checks that both agree field by field.
+benchmarks/api_speed.py. Both take their fields from `mediation.standard`.
 Nothing here reads a user account: only fields listed below are output.
 """
 
@@ -17,65 +17,26 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from mediation import exporters
+from mediation import exporters, standard
 from mediation.models import ServiceType, Stop, Structure, deduced_sources, information_date
 from territories.models import POPULATION_YEAR, BassinDeVie, Commune
 
-# Public name → model attribute (or lookup, for the fast path's values()).
-STRUCTURE_FIELDS = {
-    "id": "uid",
-    "nom": "name",
-    "pivot": "pivot",
-    "structure_parente": "parent_structure",
-    "typologie": "typologie",
-    "adresse": "address",
-    "complement_adresse": "address_complement",
-    "code_postal": "postal_code",
-    "code_insee": "code_insee",
-    "latitude": "latitude",
-    "longitude": "longitude",
-    "telephone": "phone",
-    "courriels": "emails",
-    "site_web": "websites",
-    "prise_rdv": "appointment_url",
-    "presentation_resume": "summary",
-    "presentation_detail": "description",
-    "horaires": "opening_hours",
-    "horaires_precisions": "opening_hours_note",
-    "services": "services",
-    "publics_specifiquement_adresses": "publics",
-    "prise_en_charge_specifique": "specific_support",
-    "frais_a_charge": "fees",
-    "dispositif_programmes_nationaux": "national_programmes",
-    "formations_labels": "labels",
-    "autres_formations_labels": "other_labels",
-    "modalites_acces": "access_modes",
-    "modalites_accompagnement": "support_modes",
-    "itinerance": "itinerance",
-    "accessible_fauteuil_roulant": "wheelchair_accessible",
-    "precisions_accessibilite": "accessibility_note",
-    "fiche_acces_libre": "acceslibre_url",
-    "equipements": "equipment",
-    "precisions_equipements": "equipment_note",
-    "source": "source",
-    "modifie_le": "updated_at",
-}
-LIST_FIELDS = {
-    "typologie",
-    "courriels",
-    "site_web",
-    "services",
-    "publics_specifiquement_adresses",
-    "prise_en_charge_specifique",
-    "frais_a_charge",
-    "dispositif_programmes_nationaux",
-    "formations_labels",
-    "autres_formations_labels",
-    "modalites_acces",
-    "modalites_accompagnement",
-    "itinerance",
-    "equipements",
-}
+# Computed by both paths below rather than read from one attribute.
+COMPUTED = {"commune", "date_maj"}
+_MODEL_ORDER = {field.name: index for index, field in enumerate(Structure._meta.concrete_fields)}
+# The columns of `mediation.standard` (the standard's, then the directory's own)
+# that are read as they are stored, in the model's field order.
+COLUMNS = sorted(
+    (
+        column
+        for column in (*standard.COLUMNS, *standard.REGIONAL_COLUMNS)
+        if column.attribute and column.name not in COMPUTED
+    ),
+    key=lambda column: _MODEL_ORDER[column.attribute],
+)
+# Public name → model attribute (for the fast path's values() and the write API).
+STRUCTURE_FIELDS = {column.name: column.attribute for column in COLUMNS}
+LIST_FIELDS = {column.name for column in COLUMNS if column.multiple}
 # Computed or joined fields, in the output order after `nom`.
 EXTRA_VALUES = (
     "pk",
@@ -211,67 +172,33 @@ class StopSerializer(serializers.ModelSerializer):
         ]
 
 
-def _list_field(source, help_text):
-    return serializers.ListField(source=source, child=serializers.CharField(), help_text=help_text)
+def _read_field(column):
+    """The read-only field of one column of `mediation.standard`, typed by the model."""
+    options = {"help_text": column.help} if column.help else {}
+    if column.attribute != column.name:
+        options["source"] = column.attribute
+    if column.multiple:
+        return serializers.ListField(child=serializers.CharField(), **options)
+    field_class = {
+        "FloatField": serializers.FloatField,
+        "BooleanField": serializers.BooleanField,
+        "DateTimeField": serializers.DateTimeField,
+    }.get(column.field.get_internal_type(), serializers.CharField)
+    if column.field.null:
+        options["allow_null"] = True
+    return field_class(**options)
 
 
 class StructureSerializer(serializers.Serializer):
-    """A place of digital mediation, with the standard's field names."""
+    """A place of digital mediation, with the standard's field names.
 
-    id = serializers.CharField(
-        source="uid", help_text="Identifiant du lieu (champ « id » du standard)."
-    )
-    nom = serializers.CharField(source="name")
-    pivot = serializers.CharField(help_text="SIRET, SIREN ou RNA ; vide s’il est inconnu.")
-    structure_parente = serializers.CharField(source="parent_structure")
-    typologie = _list_field(
-        None,
-        "Codes de typologie de data.inclusion (ASSO, COMMUNE…), avec ceux des types du lieu "
-        "(médiathèque : BIB, France Services : RFS, coworking et fablab : TIERS_LIEUX).",
-    )
-    adresse = serializers.CharField(source="address")
-    complement_adresse = serializers.CharField(source="address_complement")
-    code_postal = serializers.CharField(source="postal_code")
-    code_insee = serializers.CharField()
-    latitude = serializers.FloatField(allow_null=True)
-    longitude = serializers.FloatField(allow_null=True)
-    telephone = serializers.CharField(source="phone", help_text="Format international : +33…")
-    courriels = _list_field("emails", "Adresses e-mail de contact du lieu.")
-    site_web = _list_field("websites", "Sites web du lieu.")
-    prise_rdv = serializers.CharField(source="appointment_url")
-    presentation_resume = serializers.CharField(source="summary")
-    presentation_detail = serializers.CharField(source="description")
-    horaires = serializers.CharField(
-        source="opening_hours", help_text="Format OpenStreetMap opening_hours."
-    )
-    horaires_precisions = serializers.CharField(
-        source="opening_hours_note", help_text="Précisions en texte libre (vacances…)."
-    )
-    services = _list_field(None, "Services proposés (valeurs du standard).")
-    publics_specifiquement_adresses = _list_field("publics", "Publics spécifiquement adressés.")
-    prise_en_charge_specifique = _list_field("specific_support", "Prises en charge spécifiques.")
-    frais_a_charge = _list_field("fees", "Gratuit, Gratuit sous condition, Payant.")
-    dispositif_programmes_nationaux = _list_field(
-        "national_programmes",
-        "Dispositifs et programmes nationaux, avec ceux des types du lieu (France Services, "
-        "Promeneurs du net).",
-    )
-    formations_labels = _list_field("labels", "Formations et labels (valeurs du standard).")
-    autres_formations_labels = _list_field("other_labels", "Autres formations et labels.")
-    modalites_acces = _list_field("access_modes", "Modalités d’accès.")
-    modalites_accompagnement = _list_field("support_modes", "Modalités d’accompagnement.")
-    itinerance = _list_field(None, "Itinérant, Fixe.")
-    accessible_fauteuil_roulant = serializers.BooleanField(
-        source="wheelchair_accessible", allow_null=True, help_text="null : non renseigné."
-    )
-    precisions_accessibilite = serializers.CharField(source="accessibility_note")
-    fiche_acces_libre = serializers.CharField(source="acceslibre_url")
-    equipements = _list_field("equipment", "Équipements à disposition.")
-    precisions_equipements = serializers.CharField(source="equipment_note")
-    source = serializers.CharField(help_text="Qui a collecté la donnée.")
-    modifie_le = serializers.DateTimeField(
-        source="updated_at", help_text="Dernière modification dans l’annuaire (voir updated_since)."
-    )
+    The stored columns come from `mediation.standard` (`get_fields`); the
+    computed ones are declared below and follow them.
+    """
+
+    def get_fields(self):
+        return {column.name: _read_field(column) for column in COLUMNS} | super().get_fields()
+
     commune = serializers.SerializerMethodField()
     departement = serializers.CharField(
         source="commune.department_id", allow_null=True, default=None

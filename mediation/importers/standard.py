@@ -12,8 +12,8 @@ mapped to its 1.0 equivalent below; what has none is kept in the import note.
 import re
 from datetime import UTC, date, datetime, time
 
-from mediation import choices
-from mediation.exporters import SCHEMA_LABEL_SPELLING, STANDARD_FIELDS
+from mediation import choices, standard
+from mediation.exporters import SCHEMA_LABEL_SPELLING
 from mediation.importers import readable, values
 from mediation.importers.base import RowData, RowError, note_line, set_coordinates
 from mediation.importers.hours import from_osm_or_text
@@ -21,7 +21,7 @@ from territories.models import normalize_search
 
 NAME = "standard"
 LEGACY_NAME = "standard-0.x"
-REQUIRED_COLUMNS = ("id", "nom", "adresse", "code_postal", "commune")
+REQUIRED_COLUMNS = standard.REQUIRED
 
 # Columns that exist only in the 0.x shape.
 LEGACY_COLUMNS = {
@@ -93,29 +93,29 @@ LEGACY_SUPPORT = {
     "A ma place": choices.ModaliteAccompagnement.INDIVIDUEL,
 }
 
-# Standard column → (model field, choices or None) for the closed and open lists.
-LIST_COLUMNS = {
-    "typologie": ("typologie", None),
-    "services": ("services", choices.Service),
-    "publics_specifiquement_adresses": ("publics", choices.Public),
-    "prise_en_charge_specifique": ("specific_support", choices.PriseEnCharge),
-    "frais_a_charge": ("fees", choices.Frais),
-    "dispositif_programmes_nationaux": ("national_programmes", choices.Dispositif),
-    "formations_labels": ("labels", choices.FormationLabel),
-    "autres_formations_labels": ("other_labels", None),
-    "modalites_acces": ("access_modes", choices.ModaliteAcces),
-    "modalites_accompagnement": ("support_modes", choices.ModaliteAccompagnement),
-    "itinerance": ("itinerance", choices.Itinerance),
+# The columns read here by a rule of their own (in `to_row`); every other column
+# of `mediation.standard` is plain text or, when multi-valued, a list checked
+# against its closed list of values.
+OWN_RULES = {
+    "id",
+    "pivot",
+    "code_postal",
+    "code_insee",
+    "latitude",
+    "longitude",
+    "telephone",
+    "courriels",
+    "site_web",
+    "horaires",
+    "presentation_resume",
+    "source",
+    "date_maj",
+    "fiche_acces_libre",
+    "prise_rdv",
 }
-TEXT_COLUMNS = {
-    "nom": "name",
-    "structure_parente": "parent_structure",
-    "adresse": "address",
-    "complement_adresse": "address_complement",
-    "commune": "city",
-    "presentation_detail": "description",
-}
-KNOWN_COLUMNS = set(STANDARD_FIELDS) | LEGACY_COLUMNS
+LIST_COLUMNS = tuple(c for c in standard.COLUMNS if c.multiple and c.name not in OWN_RULES)
+TEXT_COLUMNS = tuple(c for c in standard.COLUMNS if not c.multiple and c.name not in OWN_RULES)
+KNOWN_COLUMNS = set(standard.NAMES) | LEGACY_COLUMNS
 
 # Kinds deduced from what the standard says (it has no "kind" column).
 KIND_FROM_PROGRAMME = {
@@ -155,22 +155,22 @@ def is_legacy(columns, records):
     return False
 
 
-def _choice_lookup(choice_class):
+def _choice_lookup(column):
     """Accent-, case- and spacing-insensitive lookup of a closed list's values."""
-    table = {normalize_search(value): value for value in choice_class.values}
+    table = {normalize_search(value): value for value in column.values}
     for documented, schema_form in SCHEMA_LABEL_SPELLING.items():
-        if choice_class is choices.FormationLabel:
+        if documented in column.values:
             table[normalize_search(schema_form)] = documented
     return table
 
 
-LOOKUPS = {cls: _choice_lookup(cls) for _, cls in LIST_COLUMNS.values() if cls}
+LOOKUPS = {column.name: _choice_lookup(column) for column in LIST_COLUMNS if column.values}
 
 
-def _closed_values(items, choice_class, column, row):
+def _closed_values(items, column, row):
     kept = []
     for item in items:
-        value = LOOKUPS[choice_class].get(normalize_search(item))
+        value = LOOKUPS[column].get(normalize_search(item))
         if value is None:
             row.notes.append(note_line(f"Valeur non reconnue ({column})", item))
             row.remarks.append(
@@ -215,8 +215,8 @@ def to_row(record, line, *, legacy=False):
         replace_kinds=False,
     )
     fields = row.fields
-    for column, attribute in TEXT_COLUMNS.items():
-        fields[attribute] = get(column)
+    for column in TEXT_COLUMNS:
+        fields[column.attribute] = get(column.name)
     if not fields["name"]:
         raise RowError("Nom du lieu (« nom ») manquant.")
     if not fields["address"]:
@@ -286,7 +286,8 @@ def to_row(record, line, *, legacy=False):
             "présentation courte de plus de 280 caractères, mise en présentation détaillée"
         )
 
-    for column, (attribute, choice_class) in LIST_COLUMNS.items():
+    for list_column in LIST_COLUMNS:
+        column, attribute = list_column.name, list_column.attribute
         items = values.split(record.get(column), separators)
         if legacy and column == "services":
             fields[attribute] = []
@@ -294,7 +295,7 @@ def to_row(record, line, *, legacy=False):
                 if item in LEGACY_SERVICES:
                     _add(fields, attribute, LEGACY_SERVICES[item].value)
                 else:
-                    for value in _closed_values([item], choice_class, column, row):
+                    for value in _closed_values([item], column, row):
                         _add(fields, attribute, value)
             continue
         if legacy and column == "modalites_accompagnement":
@@ -304,13 +305,13 @@ def to_row(record, line, *, legacy=False):
                 if key in LEGACY_SUPPORT:
                     _add(fields, attribute, LEGACY_SUPPORT[key].value)
                 else:
-                    for value in _closed_values([item], choice_class, column, row):
+                    for value in _closed_values([item], column, row):
                         _add(fields, attribute, value)
             continue
-        if choice_class is None:
+        if list_column.values is None:
             fields[attribute] = items
         else:
-            fields[attribute] = _closed_values(items, choice_class, column, row)
+            fields[attribute] = _closed_values(items, column, row)
 
     if legacy:
         _legacy_columns(record, row, separators)

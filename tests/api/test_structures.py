@@ -3,7 +3,7 @@
 import csv
 import io
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.cache import cache
@@ -12,13 +12,7 @@ from django.db.models import Max
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from mediation import choices
-from mediation.api.serializers import (
-    StructureSerializer,
-    structure_queryset,
-    structure_rows,
-    structure_values,
-)
+from mediation import choices, exporters
 from mediation.models import DataVersion, ServiceType, Structure
 from tests.factories import StopFactory, StructureFactory, commune
 
@@ -63,16 +57,39 @@ def test_list_uses_the_standards_field_names(client):
     assert item["url"].endswith(f"/lieux/{Structure.objects.get(name='Équinoxe').slug}/")
 
 
-def test_fast_list_and_serializer_agree_field_by_field(rf):
+def _as_export_cell(value):
+    """An API value written as the standard's files write it."""
+    return "|".join(value) if isinstance(value, list) else value
+
+
+def test_a_partner_reads_the_exports_columns_and_values_in_the_list_and_the_detail(client):
+    """The API publishes every column of the standard export under the same name
+    and with the same value, in its list and in each detail; the detail is the
+    list's item plus the itinerant stops."""
     StructureFactory(
         name="Complet",
-        emails=["a@exemple.fr"],
+        pivot="12345678901234",
+        parent_structure="Commune de Châteauroux",
+        typologie=["COMMUNE"],
+        emails=["a@exemple.fr", "b@exemple.fr"],
+        websites=["https://exemple.fr"],
+        appointment_url="https://rdv.exemple.fr",
+        acceslibre_url="https://acceslibre.beta.gouv.fr/app/36-chateauroux/a/x/erp/y/",
+        summary="Aide aux démarches.",
         fees=[choices.Frais.GRATUIT],
+        services=[choices.Service.DEMARCHES, choices.Service.ACCES_MATERIEL],
+        publics=[choices.Public.SENIORS],
+        labels=[choices.FormationLabel.ORDI_3],
+        other_labels=["Label local"],
+        access_modes=[choices.ModaliteAcces.TELEPHONER],
+        support_modes=[choices.ModaliteAccompagnement.ATELIER],
+        itinerance=[choices.Itinerance.FIXE],
         verified_at="2024-01-02T10:00:00Z",
         wheelchair_accessible=True,
     )
     StructureFactory(
         name="Sans position",
+        pivot="12345678900000",
         latitude=None,
         longitude=None,
         commune=None,
@@ -80,13 +97,18 @@ def test_fast_list_and_serializer_agree_field_by_field(rf):
         city="Châteauroux",
         code_insee="",
     )
-    request = rf.get(URL)
-    queryset = structure_queryset(Structure.objects.published()).order_by("name", "pk")
-    fast = structure_rows(structure_values(queryset), request)
-    slow = StructureSerializer(
-        queryset.prefetch_related("kinds"), many=True, context={"request": request}
-    ).data
-    assert [dict(item) for item in slow] == fast
+    exported = {r["nom"]: r for r in exporters.standard_records()}
+    listed = client.get(URL).json()["results"]
+    assert len(listed) == len(exported) == 2
+    for item in listed:
+        record = exported[item["nom"]]
+        assert set(exporters.STANDARD_FIELDS) <= set(item)
+        published = {column: _as_export_cell(item[column]) for column in record}
+        published["date_maj"] = date.fromisoformat(item["date_maj"])
+        assert published == record
+        detail = client.get(f"{URL}{item['id']}/").json()
+        assert detail.pop("etapes") == []
+        assert detail == item
 
 
 def test_detail_with_itinerant_stops_and_404_for_unpublished(client):
