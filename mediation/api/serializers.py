@@ -190,12 +190,11 @@ def _read_field(column):
 
 
 class StructureSerializer(serializers.Serializer):
-    """A place of digital mediation, with the standard's field names.
+    """A place of digital mediation, with the standard's field names."""
 
-    The stored columns come from `mediation.standard` (`get_fields`); the
-    computed ones are declared below and follow them.
-    """
-
+    # (Not in the docstring, which is the OpenAPI description.) The stored
+    # columns come from `mediation.standard`; the computed ones declared below
+    # follow them.
     def get_fields(self):
         return {column.name: _read_field(column) for column in COLUMNS} | super().get_fields()
 

@@ -221,7 +221,7 @@ def detect_format(columns, records):
     closest = min(missing, key=lambda name: len(missing[name]))
     raise ImportFileError(
         "Format non reconnu : ni le recensement régional (colonnes c_nom, c_adresse…), "
-        "ni le standard national (colonnes id, nom, adresse, code_postal, commune…). "
+        f"ni le standard national (colonnes {', '.join(standard.REQUIRED_COLUMNS)}…). "
         f"Pour le {FORMAT_LABELS[closest]}, il manque les colonnes : "
         f"{', '.join(missing[closest])}. "
         f"Colonnes trouvées : {', '.join(columns[:12])}{'…' if len(columns) > 12 else ''}."

@@ -123,7 +123,7 @@ def test_nul_and_control_characters_are_removed(tmp_path):
 def test_missing_columns_are_named(tmp_path):
     path = tmp_path / "lieux.csv"
     path.write_text("id,nom,adresse\nlieu-1,Médiathèque,1 place de la Mairie\n")
-    with pytest.raises(ImportFileError, match="il manque les colonnes : code_postal, commune"):
+    with pytest.raises(ImportFileError, match="il manque les colonnes : commune, code_postal"):
         run_import(path)
 
 
