@@ -68,6 +68,7 @@ def test_a_partner_reads_the_exports_columns_and_values_in_the_list_and_the_deta
     list's item plus the itinerant stops."""
     StructureFactory(
         name="Complet",
+        source="Conseil départemental",
         pivot="12345678901234",
         parent_structure="Commune de Châteauroux",
         typologie=["COMMUNE"],
@@ -89,6 +90,7 @@ def test_a_partner_reads_the_exports_columns_and_values_in_the_list_and_the_deta
     )
     StructureFactory(
         name="Sans position",
+        source="Conseil départemental",
         pivot="12345678900000",
         latitude=None,
         longitude=None,
