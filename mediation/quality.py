@@ -5,7 +5,8 @@ published places, how many say what they offer (at least one service), when
 they open in a form the site can read (OpenStreetMap hours), how to call them,
 whether someone checked them in the last 12 months; how many probable
 duplicates are left to decide (`mediation/duplicates.py`) and how many kinds
-contradict the name (`mediation/kind_check.py`).
+contradict the name (`mediation/kind_check.py`), and how many show a contact that
+looks like a person's own (« contact personnel ? », `with_personal_contact()`).
 
 `manage.py data_quality` prints these figures (text, or `--csv`).
 """
@@ -37,6 +38,7 @@ class Figures:
     verified_recently: int = 0
     duplicates: int = 0
     kinds_to_check: int = 0
+    personal_contacts: int = 0
     slug: str = ""
 
     COLUMNS = (
@@ -77,6 +79,8 @@ def measure(*, now=None):
     by_bassin = {row.pop("commune__bassin"): row for row in counts}
     doubtful = published.kind_to_check().values("commune__bassin").annotate(n=Count("pk"))
     kinds_by_bassin = {row["commune__bassin"]: row["n"] for row in doubtful}
+    personal = published.with_personal_contact().values("commune__bassin").annotate(n=Count("pk"))
+    personal_by_bassin = {row["commune__bassin"]: row["n"] for row in personal}
     duplicates_by_bassin = {}
     for pair in probable_duplicates(published):
         bassin_id = pair.first.commune.bassin_id
@@ -93,6 +97,7 @@ def measure(*, now=None):
             **by_bassin.get(pk, {}),
             duplicates=duplicates_by_bassin.get(pk, 0),
             kinds_to_check=kinds_by_bassin.get(pk, 0),
+            personal_contacts=personal_by_bassin.get(pk, 0),
         )
         report.bassins.append(figures)
         for attribute in (
@@ -103,6 +108,7 @@ def measure(*, now=None):
             "verified_recently",
             "duplicates",
             "kinds_to_check",
+            "personal_contacts",
         ):
             setattr(
                 report.region,

@@ -7,8 +7,10 @@ an administrator corrects a commune's bassin in the admin.
 
 import unicodedata
 
+from django.apps import apps
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 
@@ -160,7 +162,16 @@ class Commune(models.Model):
 
     def save(self, *args, **kwargs):
         self.search_text = self.build_search_text()
+        moved = (
+            self.pk is not None
+            and Commune.objects.filter(pk=self.pk).exclude(bassin_id=self.bassin_id).exists()
+        )
         super().save(*args, **kwargs)
+        if moved:
+            # Its places now show another bassin: partners syncing with updated_since
+            # must fetch them again (the data version moves with this save).
+            Structure = apps.get_model("mediation", "Structure")
+            Structure.objects.filter(commune=self).update(updated_at=timezone.now())
 
     def build_search_text(self):
         codes = "".join(f"|{code}" for code in self.postal_codes)

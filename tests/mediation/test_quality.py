@@ -71,6 +71,23 @@ def test_probable_duplicates_are_counted_in_their_bassin(issoudun_places):
     assert report.region.duplicates == 1
 
 
+def test_personal_looking_contacts_are_counted_until_confirmed(issoudun_places):
+    mobile = StructureFactory(
+        name="Atelier chez Martine", commune=issoudun_places, phone="+33612345678"
+    )
+    StructureFactory(name="Club du mardi", commune=issoudun_places, emails=["club.mardi@gmail.com"])
+    bassin = next(
+        f for f in quality.measure().bassins if f.territory == issoudun_places.bassin.name
+    )
+    assert bassin.personal_contacts == 2
+    Structure.objects.filter(pk=mobile.pk).update(public_contact_confirmed=True)
+    report = quality.measure()
+    assert report.region.personal_contacts == 1
+    out = io.StringIO()
+    call_command("data_quality", stdout=out)
+    assert "contacts personnels ? (à confirmer) : 1" in out.getvalue()
+
+
 def test_command_prints_text_and_csv(issoudun_places, tmp_path):
     out = io.StringIO()
     call_command("data_quality", stdout=out)
@@ -88,6 +105,7 @@ def test_command_prints_text_and_csv(issoudun_places, tmp_path):
     assert region["lieux_publies"] == "4"
     assert region["part_avec_service"] == "25.0"
     assert region["types_a_verifier"] == "1"
+    assert region["contacts_personnels_a_confirmer"] == "0"
 
 
 @pytest.mark.parametrize(

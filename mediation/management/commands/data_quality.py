@@ -21,6 +21,7 @@ CSV_HEADER = [
     "part_verifies_12_mois",
     "doublons_probables",
     "types_a_verifier",
+    "contacts_personnels_a_confirmer",
 ]
 
 
@@ -68,6 +69,7 @@ class Command(BaseCommand):
             )
         lines.append(f"  doublons probables restants : {figures.duplicates}")
         lines.append(f"  types à vérifier : {figures.kinds_to_check}")
+        lines.append(f"  contacts personnels ? (à confirmer) : {figures.personal_contacts}")
         self.stdout.write("\n".join(lines) + "\n")
 
     def write_csv(self, report, path):
@@ -84,4 +86,6 @@ class Command(BaseCommand):
             row = [figures.territory, figures.places]
             for attribute, _label in Figures.COLUMNS:
                 row += [getattr(figures, attribute), f"{figures.share(attribute):.1f}"]
-            writer.writerow([*row, figures.duplicates, figures.kinds_to_check])
+            writer.writerow(
+                [*row, figures.duplicates, figures.kinds_to_check, figures.personal_contacts]
+            )
