@@ -152,6 +152,9 @@ COMPARISON_COLUMNS = {
 }
 
 
+BAR_STEP = 22  # SVG units between two bars of the comparison chart
+
+
 def comparison_rows(order="nom"):
     """(rows, region sentence): the 23 bassins with their figures, sorted by `order` (a
     COMPARISON_COLUMNS key; numbers largest first)."""
@@ -175,10 +178,11 @@ def bassin_comparison(request):
     if order not in COMPARISON_COLUMNS:
         order = "nom"
     rows, region_sentence = comparison_rows(order)
-    for row in rows:
+    for index, row in enumerate(rows):
         row["bar"] = row["figures"]["percent_10"]
         row["bar_width"] = row["bar"] * 4  # 400 units for 100 %
         row["bar_text_x"] = 226 + row["bar_width"]
+        row["bar_y"] = index * BAR_STEP
     return render(
         request,
         "territories/bassin_comparison.html",
@@ -187,6 +191,7 @@ def bassin_comparison(request):
             "order": order,
             "columns": [(slug, title) for slug, (title, _key) in COMPARISON_COLUMNS.items()],
             "region_sentence": region_sentence,
+            "chart_height": len(rows) * BAR_STEP + 4,
             "population_year": POPULATION_YEAR,
         },
     )
