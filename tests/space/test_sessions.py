@@ -18,7 +18,9 @@ def idle_for(client, seconds):
     ("person", "still_in_after", "out_after"),
     [("mediator", 13 * 86400, 15 * 86400), ("coordinator", 3600, 3 * 3600)],
 )
-def test_a_session_ends_after_its_idle_time(client, request, person, still_in_after, out_after):
+def test_a_session_ends_after_its_idle_time(
+    client, request, territories, person, still_in_after, out_after
+):
     client.force_login(request.getfixturevalue(person))
     home = reverse("space:home")
     assert client.get(home).status_code == 200
