@@ -78,7 +78,7 @@ def test_the_verification_stays_separate_and_counts_as_confirmation():
     actions.mark_verified(structure=Structure.objects.get(pk=place.pk), user=UserFactory())
     place = Structure.objects.get(pk=place.pk)
     assert place.information_updated_at == long_ago
-    assert place.verified_at.date() == timezone.localdate()
+    assert timezone.localtime(place.verified_at).date() == timezone.localdate()
     assert place.date_maj == timezone.localdate()
 
 
