@@ -114,11 +114,6 @@ def hours_with_note(hours, note):
     )
 
 
-# Historical records written by an import carry a change reason starting with
-# this: they do not count as an edit of the information (see `date_maj`).
-IMPORT_CHANGE_REASON = "Import"
-
-
 def export_queryset(queryset=None):
     """The published structures to export, in a stable order."""
     if queryset is None:

@@ -41,10 +41,15 @@ CACHE_TTL = 24 * 3600
 MOST_PLACES, FEWEST_PLACES = 5, 3
 
 
-def _text(value):
+def _encodable(value):
     """Text for reportlab's standard fonts (Windows-1252): other characters are replaced."""
     value = str(value or "").replace("\u202f", " ").replace("\u2009", " ")
-    return escape(value.encode("cp1252", "replace").decode("cp1252"))
+    return value.encode("cp1252", "replace").decode("cp1252")
+
+
+def _text(value):
+    """`_encodable` text escaped for a Paragraph's markup."""
+    return escape(_encodable(value))
 
 
 def _style(name, size, *, bold=False, color=colors.black, leading=None, space_after=0):
@@ -130,10 +135,10 @@ def _footer(canvas, doc):
     canvas.drawString(
         18 * mm,
         10 * mm,
-        _text(
+        _encodable(
             f"Médiation numérique Centre-Val de Loire — affiche à jour le "
             f"{timezone.localdate():%d/%m/%Y}. Page {doc.page}."
-        ).replace("&amp;", "&"),
+        ),
     )
     canvas.restoreState()
 
