@@ -20,10 +20,12 @@ must call `data_changed()` themselves.
 
 import hashlib
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 from django.utils.http import quote_etag
+
+from mediation.after_commit import once_after_commit
 
 SINGLETON = 1
 # Models whose rows a list, an export or a detail shows (`app_label.Model`).
@@ -87,18 +89,6 @@ def move_version():
         _current()
 
 
-class _PendingBump:
-    """One version move for everything a transaction changed, however many rows."""
-
-    def __init__(self):
-        self.done = False
-
-    def __call__(self):
-        if not self.done:
-            self.done = True
-            move_version()
-
-
 def data_changed(**kwargs):
     """Move the version once the current transaction commits.
 
@@ -107,13 +97,7 @@ def data_changed(**kwargs):
     A rolled back transaction moves nothing. An import saving 10,000 rows in one
     transaction moves it once: every save queues the same pending move.
     """
-    if not connection.in_atomic_block:
-        move_version()
-        return
-    pending = getattr(connection, "_pending_data_version", None)
-    if pending is None or pending.done:
-        pending = connection._pending_data_version = _PendingBump()
-    transaction.on_commit(pending)
+    once_after_commit("data_version", move_version)
 
 
 def _m2m_changed(action, **kwargs):

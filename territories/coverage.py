@@ -22,13 +22,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.urls import reverse
 from django.utils import timezone
 
 from mediation import choices
+from mediation.after_commit import once_after_commit
 from mediation.french import thousands
 from mediation.models import KM_PER_DEGREE, ServiceType, Stop, Structure, planar_coefficients
 from territories.models import POPULATION_YEAR, Commune, CommuneCoverage
@@ -150,29 +151,11 @@ def _recompute_after_commit():
         logger.exception("Le calcul de la couverture des communes a échoué.")
 
 
-class _Pending:
-    """One recomputation for everything a transaction changed, however many rows."""
-
-    def __init__(self):
-        self.done = False
-
-    def __call__(self):
-        if not self.done:
-            self.done = True
-            _recompute_after_commit()
-
-
 def places_changed(**kwargs):
     """Recompute once the current transaction commits (at once outside a transaction)."""
     if kwargs.get("raw") or not settings.COVERAGE_ON_COMMIT:
         return  # fixtures: load_initial_data recomputes at its end
-    if not connection.in_atomic_block:
-        _recompute_after_commit()
-        return
-    pending = getattr(connection, "_pending_coverage", None)
-    if pending is None or pending.done:
-        pending = connection._pending_coverage = _Pending()
-    transaction.on_commit(pending)
+    once_after_commit("coverage", _recompute_after_commit)
 
 
 def _kinds_changed(action, **kwargs):

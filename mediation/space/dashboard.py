@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 
 from mediation import duplicates, permissions
 from mediation.models import Structure
-from mediation.space.views import _queue
+from mediation.space.views import moderation_queue
 from territories import coverage
 from territories.models import BassinDeVie
 
@@ -67,7 +67,7 @@ def dashboard(request):
         "missing_hours": _listed(places.filter(opening_hours="")),
         "missing_services": _listed(places.filter(services=[])),
         "missing_phone": _listed(places.filter(phone="")),
-        "pending": _queue(user, counts_only=True),
+        "pending": moderation_queue(user, counts_only=True),
         "duplicate_count": len(duplicates.probable_duplicates(places)),
         "zones": zones[:LISTED],
     }

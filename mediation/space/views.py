@@ -114,7 +114,7 @@ def home(request):
             query=query,
             territory=Paginator(territory.order_by("name"), 50).get_page(request.GET.get("page")),
             bassins=user.coordinations.select_related("bassin"),
-            pending=_queue(user, counts_only=True),
+            pending=moderation_queue(user, counts_only=True),
             campaigns=Campaign.objects.filter(created_by=user)[:5],
         )
     return render(request, "space/home.html", context)
@@ -571,7 +571,8 @@ def structure_join(request, pk):
 # Moderation ------------------------------------------------------------------------------
 
 
-def _queue(user, counts_only=False):
+def moderation_queue(user, counts_only=False):
+    """What awaits the coordinator's decision in the places they moderate (or its counts)."""
     structures = permissions.moderated_structures(user)
     queue = {
         "proposals": structures.filter(status=Status.DRAFT, proposed_by__isnull=False)
@@ -599,7 +600,11 @@ def moderation(request):
     return render(
         request,
         "space/moderation.html",
-        {**_queue(request.user), "refusal_form": RefusalForm(), "decision_form": DecisionForm()},
+        {
+            **moderation_queue(request.user),
+            "refusal_form": RefusalForm(),
+            "decision_form": DecisionForm(),
+        },
     )
 
 
