@@ -326,6 +326,26 @@ GEOCODER_BUDGET = float(os.environ.get("GEOCODER_BUDGET", "2"))
 # BAN calls a visitor's searches may cause per minute (cached answers are free).
 GEOCODER_VISITOR_LIMIT = int(os.environ.get("GEOCODER_VISITOR_LIMIT", "10"))
 
+# Abuse limits (mediation/abuse.py): what one visitor ("visitor", by IP), one
+# account ("account") or one target address ("target") may cause, as
+# "count/period" (s, m, h, d). Each can be set by LIMIT_<NAME> in the environment.
+_ABUSE_DEFAULTS = {
+    "password_reset_visitor": "10/h",
+    "password_reset_target": "3/h",
+    "proposal_visitor": "20/d",
+    "proposal_account": "10/d",
+    "join_request_visitor": "20/d",
+    "join_request_account": "10/d",
+    "invitation_visitor": "100/d",
+    "invitation_account": "50/d",
+    "invitation_target": "3/d",
+    "report_visitor": "5/h",
+}
+ABUSE_LIMITS = {
+    name: os.environ.get(f"LIMIT_{name.upper()}", default)
+    for name, default in _ABUSE_DEFAULTS.items()
+}
+
 SITE_NAME = "Médiation numérique Centre-Val de Loire"
 
 # The operator's facts on /mentions-legales/ (LCEN, GDPR). A deployment check

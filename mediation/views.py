@@ -5,19 +5,17 @@ from urllib.parse import urlsplit
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 from django.views.generic import DetailView, ListView
 
-from mediation import duplicates, geocoding, opening_hours, privacy, search
+from mediation import abuse, duplicates, geocoding, opening_hours, privacy, search
 from mediation.client_ip import client_ip
 from mediation.forms import ErrorReportForm, SearchForm
 from mediation.maps import map_config
@@ -25,7 +23,6 @@ from mediation.models import ServiceType, Stop, Structure
 from mediation.space import actions
 from territories.models import BassinDeVie, Department
 
-REPORTS_PER_HOUR = 5
 # The territories' outlines, never shown with a place, are large JSON documents.
 OUTLINES = ("commune__bassin__outline", "commune__department__outline")
 
@@ -152,45 +149,33 @@ def favicon(request):
     return redirect(static("img/favicon.svg"))
 
 
-def _visitor_key(request):
-    # Only a keyed hash of the address is kept, for an hour.
-    address = client_ip(request)
-    return "mediation:reports:" + salted_hmac("error-report", address).hexdigest()[:32]
-
-
 @require_http_methods(["GET", "POST"])
 def report_error(request, slug):
     """ "Signaler une erreur": a short form, stored for moderation."""
     structure = get_object_or_404(Structure.objects.published(), slug=slug)
-    key = _visitor_key(request)
-    sent = cache.get(key, 0)
+    status = 200
     if request.method == "POST":
         form = ErrorReportForm(request.POST)
-        if sent >= REPORTS_PER_HOUR:
-            form.add_error(
-                None,
-                "Vous avez déjà envoyé plusieurs signalements : merci ! Pour éviter les abus, "
-                "il faut attendre une heure avant d’en envoyer un autre.",
-            )
-            response = render(
-                request,
-                "mediation/report_form.html",
-                {"structure": structure, "form": form},
-                status=429,
-            )
-            return response
+        status = 400
         reason = form.bot_check()
         if reason == "expired":
             form = ErrorReportForm(initial={"message": request.POST.get("message", "")})
             form.expired = True
         elif form.is_valid():
             if reason is None:
+                if not abuse.allow(request, "report"):
+                    form.add_error(None, abuse.message("report"))
+                    return render(
+                        request,
+                        "mediation/report_form.html",
+                        {"structure": structure, "form": form},
+                        status=429,
+                    )
                 report = form.save(commit=False)
                 report.structure = structure
                 if request.user.is_authenticated:
                     report.author = request.user
                 actions.file_report(report=report, build_url=request.build_absolute_uri)
-                cache.set(key, sent + 1, 3600)
             # A bot is thanked the same way, and nothing is stored.
             messages.success(
                 request,
@@ -199,7 +184,6 @@ def report_error(request, slug):
             return redirect(structure)
     else:
         form = ErrorReportForm()
-    status = 400 if request.method == "POST" else 200
     return render(
         request,
         "mediation/report_form.html",

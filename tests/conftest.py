@@ -1,6 +1,7 @@
 """Shared fixtures: no network, a fake geocoder, the committed reference data."""
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
 from mediation import geocoding
@@ -48,6 +49,13 @@ def new_data_version(request):
         from mediation.versioning import move_version
 
         move_version()
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache: no abuse-limit count (mediation/abuse.py)
+    nor rate-limit count left by an earlier test for the same test address."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

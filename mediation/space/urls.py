@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from mediation.space import campaign, dashboard, duplicate_views, views
+from mediation.space import accounts, campaign, dashboard, duplicate_views, views
 
 app_name = "space"
 
@@ -17,7 +17,7 @@ account_patterns = [
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "mot-de-passe/oublie/",
-        auth_views.PasswordResetView.as_view(
+        accounts.PasswordResetView.as_view(
             email_template_name="registration/password_reset_email.txt",
             subject_template_name="registration/password_reset_subject.txt",
             extra_email_context={"site_name": settings.SITE_NAME},
@@ -32,7 +32,7 @@ account_patterns = [
     ),
     path(
         "mot-de-passe/nouveau/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        accounts.PasswordResetConfirmView.as_view(
             success_url=reverse_lazy("space:password_reset_complete")
         ),
         name="password_reset_confirm",

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from mediation import geocoding, opening_hours, permissions, privacy
+from mediation import abuse, geocoding, opening_hours, permissions, privacy
 from mediation.choices import Status
 from mediation.maps import map_config
 from mediation.models import (
@@ -301,6 +301,7 @@ def structure_propose(request):
         raise PermissionDenied
     structure = Structure()
     extra = {"proposing": True}
+    status = 200
     if request.method == "POST":
         data = request.POST.copy()
         action = data.get("action", "preview")
@@ -308,7 +309,11 @@ def structure_propose(request):
             extra["geocoded"] = _geocode_into(data) or False
         form = StructureForm(data, instance=structure)
         stops = StopFormSet(data, instance=structure, prefix="stops")
-        if action in {"preview", "save"} and form.is_valid() and stops.is_valid():
+        valid = action in {"preview", "save"} and form.is_valid() and stops.is_valid()
+        if valid and action == "save" and not abuse.allow(request, "proposal"):
+            form.add_error(None, abuse.message("proposal"))
+            status = 429
+        elif valid:
             if action == "save":
                 actions.propose(
                     form=form, stops=stops, user=request.user, build_url=_absolute(request)
@@ -331,6 +336,7 @@ def structure_propose(request):
         request,
         "space/structure_form.html",
         _edit_context(request, form, stops, structure, **extra),
+        status=status,
     )
 
 
@@ -457,6 +463,14 @@ def structure_restore(request, pk, history_id):
 def structure_invite(request, pk):
     structure = _structure(request, pk, permissions.can_invite)
     form = InvitationForm(request.POST or None)
+    status = 200
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and not abuse.allow(request, "invitation", targets=[form.cleaned_data["email"]])
+    ):
+        form.add_error(None, abuse.message("invitation"))
+        status = 429
     if request.method == "POST" and form.is_valid():
         invitation = actions.invite(
             email=form.cleaned_data["email"],
@@ -475,6 +489,7 @@ def structure_invite(request, pk):
             "members": structure.memberships.select_related("user"),
             "invitations": structure.invitations.usable(),
         },
+        status=status,
     )
 
 
@@ -550,6 +565,15 @@ def structure_join(request, pk):
         user=request.user, state=JoinRequest.State.PENDING
     ).first()
     form = JoinRequestForm(request.POST or None)
+    status = 200
+    if (
+        request.method == "POST"
+        and not pending
+        and form.is_valid()
+        and not abuse.allow(request, "join_request")
+    ):
+        form.add_error(None, abuse.message("join_request"))
+        status = 429
     if request.method == "POST" and not pending and form.is_valid():
         actions.request_to_join(
             structure=structure,
@@ -564,7 +588,10 @@ def structure_join(request, pk):
         )
         return redirect(structure.get_absolute_url())
     return render(
-        request, "space/join.html", {"structure": structure, "form": form, "pending": pending}
+        request,
+        "space/join.html",
+        {"structure": structure, "form": form, "pending": pending},
+        status=status,
     )
 
 

@@ -257,7 +257,7 @@ def test_at_most_five_reports_per_visitor_per_hour(client, patient_visitor):
         client.post(url, {"message": f"Erreur numéro {n}", "token": token})
     response = client.post(url, {"message": "Encore une erreur", "token": token})
     assert response.status_code == 429
-    assert "attendre une heure" in text(response)
+    assert "réessayer dans une heure" in text(response)
     assert ErrorReport.objects.count() == 5
     # Another visitor is not blocked.
     other = client.post(url, {"message": "Autre visiteur", "token": token}, REMOTE_ADDR="192.0.2.7")
