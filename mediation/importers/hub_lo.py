@@ -58,7 +58,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from mediation import choices
+from mediation import choices, exporters
 from mediation.importers import hours, readable, values
 from mediation.importers.base import RowData, RowError, note_line, set_coordinates
 from territories.models import BassinDeVie, normalize_search
@@ -99,11 +99,6 @@ TAG_KINDS = {
     "fablab": "fablab-makerspace",
 }
 DEFAULT_KIND = "espace-public-numerique"
-KIND_TYPOLOGIE = {
-    "mediatheque": "BIB",
-    "coworking": "TIERS_LIEUX",
-    "fablab-makerspace": "TIERS_LIEUX",
-}
 STATUT_TYPOLOGIE = {"associatif": "ASSO"}
 
 # Free-text public → the standard's closed list (only when the text names a
@@ -285,9 +280,7 @@ def to_row(record, line):
         typologie.append("COMMUNE")
     if "autres" in categories:
         notes.append(note_line("Catégorie du recensement", "autres"))
-    for kind in sorted(kinds):
-        if kind in KIND_TYPOLOGIE and KIND_TYPOLOGIE[kind] not in typologie:
-            typologie.append(KIND_TYPOLOGIE[kind])
+    typologie = exporters.with_kind_codes(typologie, sorted(kinds), exporters.KIND_TYPOLOGIE)
     defaulted = not kinds
     if defaulted:
         kinds = {DEFAULT_KIND}
