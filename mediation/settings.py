@@ -140,6 +140,8 @@ if REDIS_URL:
         "default": {
             "BACKEND": "mediation.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
+            # Several sites (or test runs) sharing one Redis keep apart by prefix.
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", ""),
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
@@ -194,7 +196,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `collectstatic` gathers the files WhiteNoise serves when DEBUG is off.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     # Browser libraries installed by npm from the lockfile (see package.json).
