@@ -18,6 +18,9 @@ in-process (the whole Django stack, DEBUG off, no network):
     .venv/bin/python benchmarks/scale.py --only api pages # some parts
     .venv/bin/python benchmarks/scale.py --points 30      # fewer requests per path
 
+SCALE_SQLITE_URL and SCALE_POSTGRES_URL choose other databases (one per person
+on a shared machine).
+
 CPU heavy: the first run fills the table (≈ 1 to 3 minutes), later runs reuse it.
 """
 
@@ -37,7 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import api_speed  # the filler and the environment helpers
 
 PARTS = ("pages", "api", "markers", "exports", "duplicates")
-SQLITE_URL = f"sqlite:///{tempfile.gettempdir()}/mediation_scale_100k.sqlite3"
+# Each engineer (or CI job) may point at its own database: the fill is kept.
+SQLITE_URL = os.environ.get(
+    "SCALE_SQLITE_URL", f"sqlite:///{tempfile.gettempdir()}/mediation_scale_100k.sqlite3"
+)
 POSTGRES_URL = os.environ.get(
     "SCALE_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/mediation_scale"
 )

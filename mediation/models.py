@@ -15,8 +15,20 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
-from django.db.models import ExpressionWrapper, F, OuterRef, Q, Subquery, Value
+from django.db.models import (
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Least, Sqrt
+from django.db.models.lookups import Range
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -245,18 +257,63 @@ def new_uid():
     return uuid.uuid4().hex
 
 
-def squared_degrees(lat, lon, prefix=""):
-    """The squared planar distance (in degrees of a meridian) from the point to the row's
-    `latitude`/`longitude` (see `planar_coefficients()`), as an SQL expression."""
-    cos0, slope = planar_coefficients(float(lat))
-    dy = F(f"{prefix}latitude") - Value(float(lat))
-    dx = (F(f"{prefix}longitude") - Value(float(lon))) * (Value(cos0) - Value(slope) * dy)
-    return ExpressionWrapper(dx * dx + dy * dy, output_field=models.FloatField())
+class SquaredDegrees(Func):
+    """The squared planar distance (in degrees of a meridian) from a point to the row's
+    `latitude`/`longitude` (see `planar_coefficients()`).
+
+    One node rather than a tree of a dozen arithmetic expressions: the ORM copies
+    and compiles an expression each time a query refers to it (filter, order,
+    annotation), and that tree made most of a nearest-first query's Python time.
+    """
+
+    output_field = models.FloatField()
+
+    def __init__(self, lat, lon, prefix=""):
+        super().__init__(F(f"{prefix}latitude"), F(f"{prefix}longitude"))
+        self.lat, self.lon = float(lat), float(lon)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (lat_sql, lat_params), (lon_sql, lon_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        cos0, slope = planar_coefficients(self.lat)
+        dy, dy_params = f"({lat_sql} - %s)", [*lat_params, self.lat]
+        dx = f"(({lon_sql} - %s) * (%s - %s * {dy}))"
+        dx_params = [*lon_params, self.lon, cos0, slope, *dy_params]
+        return f"({dx} * {dx} + {dy} * {dy})", [*dx_params, *dx_params, *dy_params, *dy_params]
 
 
 def _distance_km():
     return ExpressionWrapper(
         Value(KM_PER_DEGREE) * Sqrt(F("squared_degrees")), output_field=models.FloatField()
+    )
+
+
+class _Selective(Func):
+    """A condition the query planner should start from: it holds for few rows.
+
+    SQLite's planner cannot tell how few rows a range of latitudes holds; given a
+    kind or a bassin as well, it would read every place of that kind (thousands)
+    rather than the few in the box. `likelihood()` tells it; other databases
+    estimate it themselves and get the condition as it is.
+    """
+
+    output_field = models.BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return compiler.compile(self.source_expressions[0])
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"likelihood({sql}, 0.001)", params
+
+
+def in_box(south, north, west, east, prefix=""):
+    """The condition "the row's `latitude`/`longitude` lie in the box", as the
+    index `(status, latitude, longitude, id)` answers it first."""
+    return Q(
+        _Selective(Range(F(f"{prefix}latitude"), (south, north))),
+        **{f"{prefix}longitude__range": (west, east)},
     )
 
 
@@ -268,9 +325,8 @@ def nearest_first(queryset, lat, lon, radius_km=None):
     lat, lon = float(lat), float(lon)
     queryset = queryset.filter(latitude__isnull=False, longitude__isnull=False)
     if radius_km is not None:
-        south, north, west, east = bounding_box(lat, lon, float(radius_km))
-        queryset = queryset.filter(latitude__range=(south, north), longitude__range=(west, east))
-    queryset = queryset.alias(squared_degrees=squared_degrees(lat, lon)).annotate(
+        queryset = queryset.filter(in_box(*bounding_box(lat, lon, float(radius_km))))
+    queryset = queryset.alias(squared_degrees=SquaredDegrees(lat, lon)).annotate(
         distance_km=_distance_km()
     )
     if radius_km is not None:
@@ -353,9 +409,12 @@ class StructureQuerySet(models.QuerySet):
         slugs = [getattr(kind, "slug", kind) for kind in kinds]
         if not slugs:
             return self
-        # A subquery rather than a join: no duplicates, so no DISTINCT to fight ORDER BY.
-        through = Structure.kinds.through.objects.filter(servicetype__slug__in=slugs)
-        return self.filter(pk__in=through.values("structure_id"))
+        # EXISTS, checked place by place: no duplicates (no DISTINCT to fight ORDER BY),
+        # and the places near a point are not looked for among all the kind's places.
+        through = Structure.kinds.through.objects.filter(
+            structure_id=OuterRef("pk"), servicetype__slug__in=slugs
+        )
+        return self.filter(Exists(through))
 
     def _having(self, field_name, values, *, every):
         if not values:
@@ -413,44 +472,45 @@ class StructureQuerySet(models.QuerySet):
         great-circle distance by less than 0.05 %, and it costs no trigonometry
         in SQL. Rows are filtered and ordered by the squared distance; with
         `radius_km`, a bounding box on the indexed columns prefilters them.
-        The API's fast path (`mediation/api/nearby.py`) writes the same
-        computation in SQL by hand.
+        Stops are looked at only for the places that have one (in the box): the
+        others' distance is plain arithmetic on their own row.
         """
         lat, lon = float(lat), float(lon)
-        stops = Stop.objects.filter(structure=OuterRef("pk"))
+        stops = Stop.objects.all()
         queryset = self
         if radius_km is not None:
-            south, north, west, east = bounding_box(lat, lon, float(radius_km))
-            box = {"latitude__range": (south, north), "longitude__range": (west, east)}
-            stops = stops.filter(**box)
-            queryset = queryset.filter(
-                Q(**box) | Q(pk__in=Stop.objects.filter(**box).values("structure_id"))
-            )
+            box = bounding_box(lat, lon, float(radius_km))
+            stops = stops.filter(in_box(*box))
+            queryset = queryset.filter(in_box(*box) | Q(pk__in=stops.values("structure_id")))
         nearest_stop = Subquery(
-            stops.annotate(squared=squared_degrees(lat, lon))
+            stops.filter(structure=OuterRef("pk"))
+            .annotate(squared=SquaredDegrees(lat, lon))
             .order_by("squared")
             .values("squared")[:1],
             output_field=models.FloatField(),
         )
-        queryset = (
-            queryset.alias(own_squared=squared_degrees(lat, lon), stop_squared=nearest_stop)
-            .alias(
-                squared_degrees=Least(
-                    Coalesce("own_squared", "stop_squared"), Coalesce("stop_squared", "own_squared")
-                )
+        own = SquaredDegrees(lat, lon)
+        queryset = queryset.alias(
+            squared_degrees=Case(
+                When(
+                    pk__in=stops.values("structure_id"),
+                    then=Least(Coalesce(own, nearest_stop), nearest_stop),
+                ),
+                default=own,
+                output_field=models.FloatField(),
             )
-            .filter(squared_degrees__isnull=False)
-            .annotate(distance_km=_distance_km())
-        )
-        if radius_km is not None:
+        ).annotate(distance_km=_distance_km())
+        if radius_km is None:
+            queryset = queryset.filter(squared_degrees__isnull=False)
+        else:
             queryset = queryset.filter(squared_degrees__lte=(float(radius_km) / KM_PER_DEGREE) ** 2)
         return queryset.order_by("squared_degrees", "pk")
 
     def in_bbox(self, west, south, east, north):
         """Structures with a location in the rectangle (GeoJSON order): their own
         position or one of their itinerant stops."""
-        box = {"latitude__range": (south, north), "longitude__range": (west, east)}
-        return self.filter(Q(**box) | Q(pk__in=Stop.objects.filter(**box).values("structure_id")))
+        box = in_box(south, north, west, east)
+        return self.filter(box | Q(pk__in=Stop.objects.filter(box).values("structure_id")))
 
 
 class Structure(ValidatedModel):
