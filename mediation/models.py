@@ -16,18 +16,15 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import (
-    Case,
     Exists,
     ExpressionWrapper,
     F,
     Func,
     OuterRef,
     Q,
-    Subquery,
     Value,
-    When,
 )
-from django.db.models.functions import Coalesce, Least, Sqrt
+from django.db.models.functions import Sqrt
 from django.db.models.lookups import Range
 from django.urls import reverse
 from django.utils import timezone
@@ -276,11 +273,71 @@ class SquaredDegrees(Func):
         (lat_sql, lat_params), (lon_sql, lon_params) = (
             compiler.compile(expression) for expression in self.get_source_expressions()
         )
-        cos0, slope = planar_coefficients(self.lat)
-        dy, dy_params = f"({lat_sql} - %s)", [*lat_params, self.lat]
+        return self.arithmetic(self.lat, self.lon, lat_sql, lon_sql, lat_params, lon_params)
+
+    @staticmethod
+    def arithmetic(lat, lon, lat_sql, lon_sql, lat_params=(), lon_params=()):
+        """(sql, params) of the squared distance from (lat, lon) to the columns given."""
+        cos0, slope = planar_coefficients(lat)
+        dy, dy_params = f"({lat_sql} - %s)", [*lat_params, lat]
         dx = f"(({lon_sql} - %s) * (%s - %s * {dy}))"
-        dx_params = [*lon_params, self.lon, cos0, slope, *dy_params]
+        dx_params = [*lon_params, lon, cos0, slope, *dy_params]
         return f"({dx} * {dx} + {dy} * {dy})", [*dx_params, *dx_params, *dy_params, *dy_params]
+
+
+class NearestSquaredDegrees(Func):
+    """`SquaredDegrees` from a point to the nearest location of each structure: its own
+    position or one of its itinerant stops (those in `box`, when given).
+
+    Stops are looked at only for the structures that have one (in the box): for
+    the others, the distance is the arithmetic of their own row. Written as one
+    node, like `SquaredDegrees`, for the same reason.
+    """
+
+    output_field = models.FloatField()
+
+    def __init__(self, lat, lon, box=None):
+        super().__init__(F("pk"), F("latitude"), F("longitude"))
+        self.lat, self.lon, self.box = float(lat), float(lon), box
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (pk, pk_params), (lat, lat_params), (lon, lon_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        own, own_params = SquaredDegrees.arithmetic(
+            self.lat, self.lon, lat, lon, lat_params, lon_params
+        )
+        quote, meta = connection.ops.quote_name, Stop._meta
+        table = f"{quote(meta.db_table)} {quote('nearest_stop')}"
+
+        def column(name):
+            return f"{quote('nearest_stop')}.{quote(meta.get_field(name).column)}"
+
+        where, where_params = "", []
+        if self.box is not None:
+            south, north, west, east = self.box
+            where = f" AND {column('latitude')} BETWEEN %s AND %s"
+            where += f" AND {column('longitude')} BETWEEN %s AND %s"
+            where_params = [south, north, west, east]
+        squared, squared_params = SquaredDegrees.arithmetic(
+            self.lat, self.lon, column("latitude"), column("longitude")
+        )
+        nearest = f"(SELECT MIN({squared}) FROM {table} WHERE {column('structure')} = {pk}{where})"
+        nearest_params = [*squared_params, *pk_params, *where_params]
+        least = "MIN" if connection.vendor == "sqlite" else "LEAST"
+        sql = (
+            f"CASE WHEN {pk} IN (SELECT {column('structure')} FROM {table} WHERE 1 = 1{where}) "
+            f"THEN {least}(COALESCE({own}, {nearest}), {nearest}) ELSE {own} END"
+        )
+        params = [
+            *pk_params,
+            *where_params,
+            *own_params,
+            *nearest_params,
+            *nearest_params,
+            *own_params,
+        ]
+        return sql, params
 
 
 def _distance_km():
@@ -472,34 +529,16 @@ class StructureQuerySet(models.QuerySet):
         great-circle distance by less than 0.05 %, and it costs no trigonometry
         in SQL. Rows are filtered and ordered by the squared distance; with
         `radius_km`, a bounding box on the indexed columns prefilters them.
-        Stops are looked at only for the places that have one (in the box): the
-        others' distance is plain arithmetic on their own row.
         """
         lat, lon = float(lat), float(lon)
-        stops = Stop.objects.all()
-        queryset = self
+        queryset, box = self, None
         if radius_km is not None:
             box = bounding_box(lat, lon, float(radius_km))
-            stops = stops.filter(in_box(*box))
-            queryset = queryset.filter(in_box(*box) | Q(pk__in=stops.values("structure_id")))
-        nearest_stop = Subquery(
-            stops.filter(structure=OuterRef("pk"))
-            .annotate(squared=SquaredDegrees(lat, lon))
-            .order_by("squared")
-            .values("squared")[:1],
-            output_field=models.FloatField(),
+            stops = Stop.objects.filter(in_box(*box)).values("structure_id")
+            queryset = queryset.filter(in_box(*box) | Q(pk__in=stops))
+        queryset = queryset.alias(squared_degrees=NearestSquaredDegrees(lat, lon, box)).annotate(
+            distance_km=_distance_km()
         )
-        own = SquaredDegrees(lat, lon)
-        queryset = queryset.alias(
-            squared_degrees=Case(
-                When(
-                    pk__in=stops.values("structure_id"),
-                    then=Least(Coalesce(own, nearest_stop), nearest_stop),
-                ),
-                default=own,
-                output_field=models.FloatField(),
-            )
-        ).annotate(distance_km=_distance_km())
         if radius_km is None:
             queryset = queryset.filter(squared_degrees__isnull=False)
         else:

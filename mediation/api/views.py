@@ -36,7 +36,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mediation import choices, exporters, permissions, tombstones
-from mediation.api import nearby
 from mediation.api.filters import (
     CommuneFilter,
     SinceField,
@@ -302,20 +301,14 @@ class StructureViewSet(
 
     def list(self, request, *args, **kwargs):
         def build():
-            near = nearby.parse(request.query_params) if self._renders_json(request) else None
-            if near is not None:
-                return self._list_near(request, near)
             queryset, distance = self._filtered(request)
-            # Count and page over a light query (no joins, no subquery), then
-            # read the full rows of this page only, by primary key.
-            if distance:
-                # One query gives the page's (pk, distance) pairs, in order, and the count.
-                page = self.paginator.paginate_counted(
-                    queryset.values_list("pk", "distance_km"), request, view=self
-                )
-            else:
-                page = self.paginate_queryset(queryset.values_list("pk"))
-            distances = {row[0]: row[1] for row in page} if distance else {}
+            # The page's primary keys (with their distance), in order, and the total
+            # in one query (`COUNT(*) OVER ()`) over a light query: no joins, no
+            # column but the key. Then the full rows of this page only, and their kinds.
+            columns = ("pk", "distance_km") if distance else ("pk",)
+            page = self.paginator.paginate_counted(
+                queryset.values_list(*columns), request, view=self
+            )
             values = structure_values(
                 structure_queryset(Structure.objects.filter(pk__in=[row[0] for row in page]))
             )
@@ -324,21 +317,11 @@ class StructureViewSet(
             for row in page:
                 item = by_pk[row[0]]
                 if distance:
-                    item["distance_km"] = distances[row[0]]
+                    item["distance_km"] = row[1]
                 ordered.append(item)
             return self.get_paginated_response(structure_rows(ordered, request))
 
         return self.handle_conditional(request, build)
-
-    def _renders_json(self, request):
-        return isinstance(request.accepted_renderer, OrjsonRenderer)
-
-    def _list_near(self, request, near):
-        """`?near=` alone: the same answer as the general path, without its overhead."""
-        page_size, _, offset = self.paginator.window(request)
-        rows, total, kinds = nearby.page(near, offset=offset, limit=page_size)
-        rows = self.paginator.counted_page(rows, total, request)
-        return self.get_paginated_response(structure_rows(rows, request, kinds))
 
     def retrieve(self, request, *args, **kwargs):
         # The ETag is the place's own version, the one PATCH accepts in If-Match.
