@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from rapidfuzz import fuzz, process
 
-from mediation import choices
+from mediation import choices, provenance
 from mediation.models import (
     DistinctPair,
     ErrorReport,
@@ -35,8 +35,10 @@ from mediation.models import (
     SourceIdentifier,
     Stop,
     Structure,
+    deduced_sources,
     planar_distance,
 )
+from mediation.provenance import KINDS
 from territories.models import normalize_search
 
 SAME_ADDRESS = 90
@@ -242,13 +244,24 @@ def merge(*, survivor, other, picks, user=None):
         for s in Structure.objects.select_for_update().filter(pk__in=[survivor.pk, other.pk])
     }
     survivor, other = locked[survivor.pk], locked[other.pk]
+    # What each record's source said, kept on the survivor for later imports of either.
+    provenance.carry_snapshots(survivor=survivor, other=other, fields=MERGED_ATTRIBUTES)
+    # The fields a person chose between two different values.
+    chosen = {
+        _attname(name)
+        for group in FIELD_GROUPS
+        if group.key != "verified_at" and group_value(survivor, group) != group_value(other, group)
+        for name in group.fields
+    }
     kinds = None
+    deduced = dict(survivor.deduced or {})
     for group in FIELD_GROUPS:
         pick = picks.get(group.key, KEEP)
         if pick not in (KEEP, OTHER, BOTH) or (pick == BOTH and not group.combinable):
             raise ValueError(f"{group.key}: {pick}")
         if pick == KEEP:
             continue
+        _carry_deduced(deduced, survivor, other, group, pick)
         if group.key == "kinds":
             theirs = list(other.kinds.all())
             kinds = _union(list(survivor.kinds.all()), theirs) if pick == BOTH else theirs
@@ -269,12 +282,14 @@ def merge(*, survivor, other, picks, user=None):
     if other.status == choices.Status.PUBLISHED:
         survivor.status = choices.Status.PUBLISHED
 
+    survivor.deduced = deduced
     _keep_identifiers(survivor, other)
     survivor._history_user = user
     survivor._change_reason = f"Fusion avec « {other.name} »"[:100]
     survivor.save()
     if kinds is not None:
         survivor.kinds.set(kinds)
+    provenance.record_merge_choices(survivor=survivor, chosen=chosen, user=user)
 
     # People and what they sent follow the place.
     for membership in Membership.objects.filter(structure=other):
@@ -302,6 +317,35 @@ def merge(*, survivor, other, picks, user=None):
     )
     DistinctPair.objects.filter(Q(first=other) | Q(second=other)).delete()
     return survivor
+
+
+def _attname(name):
+    return KINDS if name == "kinds" else Structure._meta.get_field(name).attname
+
+
+MERGED_ATTRIBUTES = [
+    _attname(name) for group in FIELD_GROUPS if group.key != "kinds" for name in group.fields
+]
+
+
+def _carry_deduced(deduced, survivor, other, group, pick):
+    """A value still deduced on the record it comes from stays deduced on the survivor:
+    choosing between two records is not confirming what a source only implied. A value
+    one record states and the other deduces is stated."""
+    for name in group.fields:
+        if name not in Structure.DEDUCIBLE_FIELDS:
+            continue
+        theirs = deduced_sources(other.deduced, name, getattr(other, name))
+        if pick == BOTH:
+            mine = deduced_sources(deduced, name, getattr(survivor, name))
+            stated = (set(getattr(survivor, name)) - set(mine)) | (
+                set(getattr(other, name)) - set(theirs)
+            )
+            theirs = {v: why for v, why in (mine | theirs).items() if v not in stated}
+        if theirs:
+            deduced[name] = [{"value": v, "source": why} for v, why in theirs.items()]
+        else:
+            deduced.pop(name, None)
 
 
 def _keep_identifiers(survivor, other):

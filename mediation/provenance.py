@@ -1,17 +1,28 @@
 """What each source last said about a place, and where it disagrees with people.
 
-A re-import never overwrites a person's work silently. For each imported
-place, `SourceSnapshot` keeps the values its source brought last time. On the
-next import, a field whose current value differs from that snapshot was
-changed by a person since: their value is kept, and when the file says
-something else an `ImportConflict` waits for a coordinator to choose (the
-report says "gardée : modifiée par … le …"). `import_structures --overwrite`
-is for an administrator who means to replace people's values.
+A re-import never overwrites a person's work silently. For each record of a
+source that describes a place (source, identifier in the source),
+`SourceSnapshot` keeps the values that record brought last time. On the next
+import, a field whose current value differs from that snapshot was changed by
+a person since: their value is kept, and when the file says something else an
+`ImportConflict` waits for a coordinator to choose (the report says "gardée :
+modifiée par … le …"). `import_structures --overwrite` is for an
+administrator who means to replace people's values.
+
+A place merged from two records (`duplicates.merge()`) keeps both records'
+snapshots (`carry_snapshots()`), and the person's choice at the merge is
+recorded as a decision against the value set aside (`record_merge_choices()`):
+a re-import of either source leaves the survivor as the person merged it, and
+a field taken from a source keeps following that source.
+
+A value the import deduced (`Structure.deduced`) and a person confirmed stays
+confirmed at the next import of the same deduction (`still_deduced()`).
 
 Places imported before snapshots existed get one from their last import in the
 history (what the import wrote then was the source's value).
 """
 
+import json
 from itertools import pairwise
 
 from django.conf import settings
@@ -25,23 +36,32 @@ KINDS = "kinds"  # the kinds, in snapshots and conflicts, as sorted slugs
 
 
 class SourceSnapshot(models.Model):
-    """The values (model attribute → value) a place's source brought at its last import."""
+    """The values (model attribute → value) one record of a source brought at its last import.
 
-    structure = models.OneToOneField(
+    A place has one per record that describes it: one, or more after a merge."""
+
+    structure = models.ForeignKey(
         "mediation.Structure",
         verbose_name="structure",
         on_delete=models.CASCADE,
-        related_name="source_snapshot",
+        related_name="source_snapshots",
     )
+    source = models.CharField("source", max_length=100, blank=True)
+    source_id = models.CharField("identifiant dans la source", max_length=100, blank=True)
     values = models.JSONField("valeurs de la source", default=dict, encoder=DjangoJSONEncoder)
     imported_at = models.DateTimeField("dernier import", auto_now=True)
 
     class Meta:
         verbose_name = "valeurs de la source"
         verbose_name_plural = "valeurs des sources"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["structure", "source", "source_id"], name="one_snapshot_per_source_record"
+            )
+        ]
 
     def __str__(self):
-        return f"Source de {self.structure}"
+        return f"{self.source} {self.source_id} : {self.structure}"
 
 
 class ImportConflict(models.Model):
@@ -90,10 +110,11 @@ class ImportConflict(models.Model):
         verbose_name_plural = "conflits d’import"
         ordering = ["state", "-detected_at"]
         constraints = [
+            # Per source: after a merge two sources may each disagree with a person.
             models.UniqueConstraint(
-                fields=["structure", "field"],
+                fields=["structure", "field", "source"],
                 condition=models.Q(state="pending"),
-                name="one_pending_conflict_per_field",
+                name="one_pending_conflict_per_field_and_source",
             )
         ]
 
@@ -130,11 +151,26 @@ class ImportConflict(models.Model):
         self.save(update_fields=["state", "decided_by", "decided_at"])
 
 
-def snapshot_of(structure):
-    """{attribute: value} the source brought last, or None (never imported)."""
-    snapshot = SourceSnapshot.objects.filter(structure=structure).first()
-    if snapshot is not None:
-        return snapshot.values
+def snapshot_of(structure, *, source, source_id):
+    """{attribute: value} the record (`source`, `source_id`) brought last, or None (never)."""
+    snapshots = list(SourceSnapshot.objects.filter(structure=structure))
+    for snapshot in snapshots:
+        if (snapshot.source, snapshot.source_id) == (source, source_id):
+            return snapshot.values
+    if snapshots:
+        return None  # the place has other records' snapshots: this one never brought anything
+    return _last_import(structure)
+
+
+def remember(structure, *, source, source_id, values):
+    """Keep what the record (`source`, `source_id`) brought at this import."""
+    SourceSnapshot.objects.update_or_create(
+        structure=structure, source=source, source_id=source_id, defaults={"values": values}
+    )
+
+
+def _last_import(structure):
+    """What the last import wrote, from the history (places imported before snapshots)."""
     record = (
         structure.history.filter(history_change_reason__startswith=IMPORT_CHANGE_REASON)
         .order_by("-history_date", "-history_id")
@@ -175,3 +211,90 @@ def who(user, structure):
     if user.is_staff:
         return "un administrateur"
     return "une personne"
+
+
+def jsonable(value):
+    """`value` as a snapshot holds it (JSON: dates as text, tuples as lists)."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def _marked(deduced):
+    return {
+        (name, entry["value"]) for name, entries in (deduced or {}).items() for entry in entries
+    }
+
+
+def still_deduced(file_deduced, *, current, snapshot):
+    """`Structure.deduced` after an import: what the file deduces, but for the values a
+    person confirmed since the last import (deduced by it then, no longer marked now)."""
+    confirmed = _marked((snapshot or {}).get("deduced")) - _marked(current)
+    kept = {
+        name: [entry for entry in entries if (name, entry["value"]) not in confirmed]
+        for name, entries in (file_deduced or {}).items()
+    }
+    return {name: entries for name, entries in kept.items() if entries}
+
+
+# --- Merges ---------------------------------------------------------------------
+
+
+def carry_snapshots(*, survivor, other, fields):
+    """Before a merge: each record's snapshot, on the survivor.
+
+    A record imported before snapshots existed gets one from its last import;
+    one never imported (typed with a source identifier) from its values now.
+    """
+    for structure in (survivor, other):
+        if not structure.source_id:
+            continue
+        if SourceSnapshot.objects.filter(
+            structure=structure, source=structure.source, source_id=structure.source_id
+        ).exists():
+            continue
+        values = _last_import(structure) if not structure.source_snapshots.exists() else None
+        if values is None:
+            values = {name: jsonable(getattr(structure, name)) for name in fields}
+            values[KINDS] = sorted(structure.kinds.values_list("slug", flat=True))
+        remember(structure, source=structure.source, source_id=structure.source_id, values=values)
+    SourceSnapshot.objects.filter(structure=other).update(structure=survivor)
+
+
+@transaction.atomic
+def record_merge_choices(*, survivor, chosen, user):
+    """After a merge: the person's value of each field they chose (`chosen`: the attributes,
+    `KINDS` for the kinds, where the two records differed) is kept against every source
+    whose record said otherwise, as a coordinator would decide an import conflict; the
+    next import of that same value reports it kept, not a new conflict."""
+    current = {name: jsonable(getattr(survivor, name)) for name in chosen if name != KINDS}
+    current[KINDS] = sorted(survivor.kinds.values_list("slug", flat=True))
+    now = timezone.now()
+    for snapshot in SourceSnapshot.objects.filter(structure=survivor):
+        for name in chosen:
+            if name not in snapshot.values or same_value(snapshot.values[name], current[name]):
+                continue
+            pending = ImportConflict.objects.filter(
+                structure=survivor,
+                field=name,
+                source=snapshot.source,
+                state=ImportConflict.State.PENDING,
+            )
+            if pending.exists():
+                continue  # a file's value nobody has seen on the merge screen: still to decide
+            ImportConflict.objects.create(
+                structure=survivor,
+                field=name,
+                source=snapshot.source,
+                source_value=snapshot.values[name],
+                kept_value=current[name],
+                changed_by=user,
+                changed_at=now,
+                state=ImportConflict.State.KEPT,
+                decided_by=user,
+                decided_at=now,
+            )
+
+
+def same_value(value, other):
+    """Equal, an empty text, list and None being the same nothing."""
+    empty = (None, "", [])
+    return value == other or (value in empty and other in empty)

@@ -45,9 +45,11 @@ from mediation.provenance import (
     IMPORT_CHANGE_REASON,
     KINDS,
     ImportConflict,
-    SourceSnapshot,
     last_change_by_person,
+    remember,
+    same_value,
     snapshot_of,
+    still_deduced,
     who,
 )
 from territories.models import BassinDeVie, Commune, normalize_search
@@ -534,15 +536,21 @@ def apply_row(row, *, kinds, change_reason, geocode=False, overwrite=False):
     else:
         before = _snapshot(structure)
         old_kinds = set(structure.kinds.values_list("slug", flat=True))
-        snapshot = snapshot_of(structure)
+        snapshot = snapshot_of(structure, source=row.source, source_id=row.source_id)
+    # A record merged into this place (`duplicates.merge()`) updates it, under its own name.
+    own_record = created or (structure.source, structure.source_id) == (row.source, row.source_id)
     fields = dict(row.fields)
     source_date = fields.pop("information_updated_at", None)
     held = {}  # field → the file's value, where a person's value is kept
     for name, value in fields.items():
+        if name == "source" and not own_record:
+            continue
+        if name == "deduced":
+            value = still_deduced(value, current=structure.deduced, snapshot=snapshot)
         if (
             name not in ALWAYS_FROM_SOURCE
             and _changed_by_person(snapshot, name, getattr(structure, name))
-            and not _same(value, getattr(structure, name))
+            and not same_value(value, getattr(structure, name))
         ):
             if not overwrite:
                 held[name] = value
@@ -590,14 +598,19 @@ def apply_row(row, *, kinds, change_reason, geocode=False, overwrite=False):
         KINDS: sorted(source_kinds)
     }
     source_values.update(held)
+    if "deduced" in fields:  # what the file deduced, before people's confirmations
+        source_values["deduced"] = fields["deduced"]
     changed = created or _snapshot(structure) != before or new_kinds != old_kinds
     if changed:
         structure._change_reason = change_reason
         structure.save()
         if new_kinds != old_kinds:
             structure.kinds.set([kinds[slug] for slug in sorted(new_kinds)])
-    SourceSnapshot.objects.update_or_create(
-        structure=structure, defaults={"values": _jsonable(source_values)}
+    remember(
+        structure,
+        source=row.source,
+        source_id=row.source_id,
+        values=_jsonable(source_values),
     )
     _hold(structure, row, held, overwrite=overwrite)
     if not changed:
@@ -609,14 +622,9 @@ def apply_row(row, *, kinds, change_reason, geocode=False, overwrite=False):
 ALWAYS_FROM_SOURCE = {"source", "deduced"}
 
 
-def _same(value, other):
-    empty = (None, "", [])
-    return value == other or (value in empty and other in empty)
-
-
 def _changed_by_person(snapshot, name, current):
     """True when `name` differs from what the source brought last (a person changed it)."""
-    return snapshot is not None and name in snapshot and not _same(current, snapshot[name])
+    return snapshot is not None and name in snapshot and not same_value(current, snapshot[name])
 
 
 def _jsonable(data):
@@ -663,7 +671,7 @@ def _hold(structure, row, held, *, overwrite):
         decided = [
             c
             for c in ImportConflict.objects.filter(
-                structure=structure, field=name, state=ImportConflict.State.KEPT
+                structure=structure, field=name, source=row.source, state=ImportConflict.State.KEPT
             )
             if c.source_value == value
         ]
@@ -676,9 +684,9 @@ def _hold(structure, row, held, *, overwrite):
         ImportConflict.objects.update_or_create(
             structure=structure,
             field=name,
+            source=row.source,
             state=ImportConflict.State.PENDING,
             defaults={
-                "source": structure.source,
                 "source_value": value,
                 "kept_value": current,
                 "changed_by": user,

@@ -2,6 +2,7 @@
 
 import csv
 import itertools
+import json
 
 import pytest
 from django.core.management import call_command
@@ -9,8 +10,8 @@ from rapidfuzz import fuzz
 
 from mediation import duplicates
 from mediation.duplicates import mark_distinct, probable_duplicates
-from mediation.importers import run_import
-from mediation.models import Structure, planar_distance
+from mediation.importers import Outcome, run_import
+from mediation.models import ImportConflict, Structure, planar_distance
 from tests.factories import StructureFactory, UserFactory, commune
 
 pytestmark = pytest.mark.django_db
@@ -165,3 +166,125 @@ def test_command_prints_the_pairs_and_writes_a_csv(tmp_path, capsys):
     rows = list(csv.DictReader((tmp_path / "doublons.csv").open(encoding="utf-8")))
     assert {rows[0]["nom_1"], rows[0]["nom_2"]} == {"MSAP LIGUEIL", "France Services Ligueil"}
     assert rows[0]["commune"] == "Ligueil"
+
+
+def place_as_shown(structure):
+    """Everything a visitor or a mediator reads of a place (its information and kinds)."""
+    structure = Structure.objects.get(pk=structure.pk)
+    values = {
+        f.attname: getattr(structure, f.attname)
+        for f in Structure._meta.concrete_fields
+        if f.attname not in ("updated_at",)
+    }
+    return values | {"kinds": sorted(structure.kinds.values_list("slug", flat=True))}
+
+
+def test_reimporting_both_sources_after_merges_keeps_what_the_person_chose(
+    hub_lo_path, conseillers_path
+):
+    run_import(hub_lo_path)
+    run_import(conseillers_path)
+    across = [pair for pair in probable_duplicates() if not pair.same_source]
+    assert len(across) >= 20
+    coordinator = UserFactory()
+    survivors, archived, chosen_from_both = [], [], 0
+    used = set()
+    for n, pair in enumerate(across):
+        if used & {pair.first.pk, pair.second.pk}:
+            continue  # a place in two pairs: merged once here
+        used |= {pair.first.pk, pair.second.pk}
+        survivor, other = pair.places if n % 2 else reversed(pair.places)
+        # The person takes some fields from one record, some from the other, some from both.
+        picks = {
+            group.key: (
+                duplicates.BOTH
+                if group.combinable and i % 3 == 0
+                else (duplicates.OTHER if (i + n) % 2 else duplicates.KEEP)
+            )
+            for i, group in enumerate(duplicates.FIELD_GROUPS)
+        }
+        before = {g.key: duplicates.group_value(survivor, g) for g in duplicates.FIELD_GROUPS}
+        theirs = {g.key: duplicates.group_value(other, g) for g in duplicates.FIELD_GROUPS}
+        if any(
+            before[key] != theirs[key] and picks[key] == duplicates.KEEP for key in before
+        ) and any(before[key] != theirs[key] and picks[key] == duplicates.OTHER for key in before):
+            chosen_from_both += 1
+        survivors.append(
+            duplicates.merge(survivor=survivor, other=other, picks=picks, user=coordinator)
+        )
+        archived.append(other)
+    assert chosen_from_both >= 10  # the test does exercise choices against both sources
+    merged = {s.pk: place_as_shown(s) for s in survivors}
+    count = Structure.objects.count()
+
+    for path in (hub_lo_path, conseillers_path):
+        report = run_import(path)
+        assert report.count(Outcome.CREATED) == 0, path  # no double recreated
+        for survivor in survivors:
+            assert place_as_shown(survivor) == merged[survivor.pk], (path, survivor.name)
+    assert Structure.objects.count() == count
+    # Nothing to decide again: the choices made at the merge were the decision.
+    assert not ImportConflict.objects.filter(
+        structure__in=survivors, state=ImportConflict.State.PENDING
+    ).exists()
+    assert not set(Structure.objects.published().values_list("pk", flat=True)) & {
+        other.pk for other in archived
+    }
+    assert all(
+        duplicates.find_pair(s.pk, o.pk) is None for s, o in zip(survivors, archived, strict=True)
+    )
+
+
+def test_a_source_still_updates_the_fields_taken_from_it_after_a_merge(tmp_path):
+    census, national = (
+        StructureFactory(
+            name="MSAP LIGUEIL",
+            address="69 rue Aristide Briand",
+            commune=commune("37130"),
+            source="Recensement",
+            source_id="1",
+            phone="+33247000001",
+            opening_hours="Mo-Fr 09:00-12:00",
+        ),
+        StructureFactory(
+            name="France Services Ligueil",
+            address="69 rue Aristide Briand",
+            commune=commune("37130"),
+            source="national",
+            source_id="n-1",
+            phone="+33247000002",
+            opening_hours="Mo-Fr 14:00-17:00",
+        ),
+    )
+    picks = duplicates.default_picks(census, national) | {
+        "phone": duplicates.KEEP,
+        "opening_hours": duplicates.OTHER,
+    }
+    survivor = duplicates.merge(survivor=census, other=national, picks=picks)
+    path = tmp_path / "national.json"
+    row = {
+        "id": "n-1",
+        "nom": "France Services Ligueil",
+        "adresse": "69 rue Aristide Briand",
+        "code_postal": "37240",
+        "commune": "Ligueil",
+        "source": "national",
+        "telephone": "+33247000003",
+        "horaires": "Mo-Fr 08:30-12:00",
+        "date_maj": "2023-01-15",
+    }
+    path.write_text(json.dumps([row]))
+    report = run_import(path)
+    survivor.refresh_from_db()
+    # The hours the person took from the national record follow it; the census's phone,
+    # chosen over the national one, stays, and the new number waits for a coordinator.
+    assert survivor.opening_hours == "Mo-Fr 08:30-12:00"
+    assert survivor.phone == "+33247000001"
+    assert survivor.source == "Recensement"
+    pending = ImportConflict.objects.get(structure=survivor, state=ImportConflict.State.PENDING)
+    assert (pending.field, pending.source, pending.source_value) == (
+        "phone",
+        "national",
+        "+33247000003",
+    )
+    assert report.count(Outcome.UPDATED) == 1

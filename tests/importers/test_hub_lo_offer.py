@@ -126,3 +126,10 @@ def test_the_mediator_sees_what_is_deduced_and_confirms_it_by_saving(hub_lo_path
     assert "déduit de" not in client.get(url).content.decode()
     records = {r["nom"]: r for r in exporters.standard_records()}
     assert DEMARCHES in records["MSAP Boulleret"]["services"].split("|")
+
+    # The census, imported again with the same deductions, does not undo the confirmation.
+    import_rows(hub_lo_path, tmp_path, "MSAP BOULLERET")
+    msap.refresh_from_db()
+    assert msap.services == kept
+    assert msap.deduced_sources("services") == {}
+    assert "déduit de" not in client.get(url).content.decode()
