@@ -329,13 +329,13 @@ def _close(mail, outcome):
 
 @transaction.atomic
 def confirm(*, mail):
-    """ "Tout est juste": the verification date, recorded in the history."""
+    """ "Tout est juste": the verification date, and the deduced values the page showed
+    "à confirmer" confirmed, recorded in the history."""
     if not _close(mail, CampaignMail.Outcome.CONFIRMED):
         return False
     structure = mail.structure
-    structure.verified_at = timezone.now()
     structure._change_reason = CONFIRMED_REASON
-    structure.save(update_fields=["verified_at", "updated_at"])
+    structure.save(update_fields=[*structure.mark_verified(), "updated_at"])
     return True
 
 
@@ -390,6 +390,8 @@ def accept_correction(*, proposal, user):
             f"{form.fields[name].label if name in form.fields else 'fiche'} : {' '.join(errors)}"
             for name, errors in form.errors.items()
         ]
+    # The place saw the deduced values "à confirmer" in the editor: what it kept is confirmed.
+    form.confirm_deduced()
     structure = form.save(commit=False)
     structure.verified_at = timezone.now()
     structure._history_user = user

@@ -911,6 +911,22 @@ class Structure(ValidatedModel):
             if name not in field_names
         }
 
+    def pending_deductions(self):
+        """[(value, where it was deduced from)] still to confirm, in the fields' order."""
+        return [
+            (value, source)
+            for name in self.DEDUCIBLE_FIELDS
+            for value, source in self.deduced_sources(name).items()
+        ]
+
+    def mark_verified(self):
+        """The place's information was checked as it stands ("Tout est juste", "Ces
+        informations sont à jour"): dated today, and the deduced values, shown to the
+        person as "à confirmer", are confirmed. Returns the fields to save."""
+        self.verified_at = timezone.now()
+        self.confirm_deduced(self.DEDUCIBLE_FIELDS)
+        return ["verified_at", "deduced"]
+
     # Information older than this is said to be old, in the list and on the page.
     FRESH_DAYS = 365
 

@@ -29,9 +29,9 @@ def set_status(*, structure, status, user):
 
 @transaction.atomic
 def mark_verified(*, structure, user):
-    """ "Ces informations sont à jour": the date shown on the public page."""
-    structure.verified_at = timezone.now()
-    _save(structure, user=user, fields=["verified_at"])
+    """ "Ces informations sont à jour": the date shown on the public page; the values
+    shown as deduced "à confirmer" beside the button are confirmed."""
+    _save(structure, user=user, fields=structure.mark_verified())
     return structure
 
 

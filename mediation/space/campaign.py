@@ -69,6 +69,7 @@ def campaign(request, token):
             "structure": structure,
             "token": token,
             "hours_lines": opening_hours.describe(structure.opening_hours),
+            "offer": structure.offer(),
         },
     )
 

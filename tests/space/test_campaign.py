@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from mediation import campaigns
+from mediation import campaigns, exporters
 from mediation.models import (
     CampaignMail,
     CampaignOptOut,
@@ -223,3 +223,56 @@ def test_a_place_with_a_mediator_is_never_mailed(library):
     Membership.objects.create(structure=library, user=UserFactory())
     run()
     assert mail.outbox == []
+
+
+DEMARCHES = "Aide aux démarches administratives"
+FROM_KIND = "type « France Services »"
+
+
+def deduce_demarches(structure):
+    """As the census import leaves a France Services: a service deduced from its kind."""
+    Structure.objects.filter(pk=structure.pk).update(
+        services=[*structure.services, DEMARCHES],
+        deduced={"services": [{"value": DEMARCHES, "source": FROM_KIND}]},
+    )
+    return Structure.objects.get(pk=structure.pk)
+
+
+def exported_services(structure):
+    record = next(r for r in exporters.standard_records() if r["id"] == structure.uid)
+    return record["services"].split("|")
+
+
+def test_tout_est_juste_also_confirms_what_the_import_deduced(client, library):
+    library = deduce_demarches(library)
+    assert DEMARCHES not in exported_services(library)
+    run()
+    link = link_of(mail.outbox[0])
+    page = client.get(link).content.decode()
+    # The place sees what it confirms: the deduced value, marked, with where it comes from.
+    assert f"(déduit de {FROM_KIND} — à confirmer)" in page
+    client.post(link, {"action": "confirm"})
+    library.refresh_from_db()
+    assert library.deduced_sources("services") == {}
+    assert DEMARCHES in library.services
+    # Confirmed by the place: now in the export, and no longer "à confirmer" on its page.
+    assert DEMARCHES in exported_services(library)
+    assert "(à confirmer)" not in client.get(library.get_absolute_url()).content.decode()
+
+
+def test_ces_informations_sont_a_jour_confirms_what_the_import_deduced(client, structure, mediator):
+    structure = deduce_demarches(structure)
+    client.force_login(mediator)
+    home = client.get(reverse("space:home")).content.decode()
+    assert f"À confirmer : {DEMARCHES}" in home
+    assert f"(déduit de {FROM_KIND})" in home
+    client.post(reverse("space:verify", args=[structure.pk]))
+    structure.refresh_from_db()
+    assert structure.verified_at is not None
+    assert structure.deduced_sources("services") == {}
+    assert DEMARCHES in exported_services(structure)
+    assert "À confirmer" not in client.get(reverse("space:home")).content.decode()
+    # The edit form no longer says "déduit … à confirmer".
+    assert (
+        "à confirmer" not in client.get(reverse("space:edit", args=[structure.pk])).content.decode()
+    )
