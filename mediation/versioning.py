@@ -15,7 +15,8 @@ bassin — changing it, or deleting a place, must change them.
   bassin). The API's `If-Match` on PATCH compares against the same function.
 
 Writes that bypass model signals (`QuerySet.update()`, `bulk_create()`, raw SQL)
-must call `data_changed()` themselves.
+must call `data_changed()` themselves, as the communes' distances to help do
+(territories/coverage.py): pages and lists show them too.
 """
 
 import hashlib
@@ -36,6 +37,7 @@ WATCHED = (
     "territories.Commune",
     "territories.BassinDeVie",
     "territories.Department",
+    "territories.TerritoryProject",  # shown on its bassin's page
 )
 
 
@@ -98,6 +100,16 @@ def data_changed(**kwargs):
     transaction moves it once: every save queues the same pending move.
     """
     once_after_commit("data_version", move_version)
+
+
+def has_uncommitted_changes():
+    """Whether this connection changed watched rows in a transaction not yet committed.
+
+    Its own reads see those rows, but the version has not moved yet: anything kept
+    per version (mediation/response_cache.py) must be computed afresh meanwhile.
+    """
+    pending = getattr(connection, "_pending_data_version", None)
+    return connection.in_atomic_block and pending is not None and not pending.done
 
 
 def _m2m_changed(action, **kwargs):

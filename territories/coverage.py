@@ -32,6 +32,7 @@ from mediation import choices
 from mediation.after_commit import once_after_commit
 from mediation.french import thousands
 from mediation.models import KM_PER_DEGREE, ServiceType, Stop, Structure, planar_coefficients
+from mediation.versioning import data_changed
 from territories.models import POPULATION_YEAR, Commune, CommuneCoverage
 
 logger = logging.getLogger(__name__)
@@ -141,6 +142,9 @@ def compute(*, now=None):
         )
     CommuneCoverage.objects.all().delete()
     CommuneCoverage.objects.bulk_create(coverages, batch_size=500)
+    # bulk_create sends no signal: the version moves once these rows are committed,
+    # after the change of places that caused them (responses kept per version show them).
+    data_changed()
     return len(coverages)
 
 
