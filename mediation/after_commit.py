@@ -32,3 +32,9 @@ def once_after_commit(name, work):
         pending = _Once(work)
         setattr(connection, attribute, pending)
     transaction.on_commit(pending)
+
+
+def waiting(name):
+    """Whether work `name` is queued for the commit of the current transaction."""
+    pending = getattr(connection, f"_once_after_commit_{name}", None)
+    return connection.in_atomic_block and pending is not None and not pending.done

@@ -8,14 +8,15 @@ import mediation.admin
 import mediation.space.admin  # noqa: F401
 import territories.admin  # noqa: F401
 from mediation import health, markers, views
+from mediation.response_cache import cached
 
 site_patterns = [
     path("", views.home, name="home"),
     path("carte/lieux.json", markers.markers, name="markers"),
     path("lieux/<slug:slug>/", views.StructureDetailView.as_view(), name="structure"),
     path("lieux/<slug:slug>/signaler/", views.report_error, name="report_error"),
-    path("types/", views.ServiceTypeListView.as_view(), name="service_types"),
-    path("types/<slug:slug>/", views.ServiceTypeDetailView.as_view(), name="service_type"),
+    path("types/", cached(views.ServiceTypeListView.as_view()), name="service_types"),
+    path("types/<slug:slug>/", cached(views.ServiceTypeDetailView.as_view()), name="service_type"),
     path("accessibilite/", views.accessibility, name="accessibility"),
     path("mentions-legales/", views.legal, name="legal"),
 ]

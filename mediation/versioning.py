@@ -26,7 +26,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 from django.utils.http import quote_etag
 
-from mediation.after_commit import once_after_commit
+from mediation.after_commit import once_after_commit, waiting
 
 SINGLETON = 1
 # Models whose rows a list, an export or a detail shows (`app_label.Model`).
@@ -108,8 +108,7 @@ def has_uncommitted_changes():
     Its own reads see those rows, but the version has not moved yet: anything kept
     per version (mediation/response_cache.py) must be computed afresh meanwhile.
     """
-    pending = getattr(connection, "_pending_data_version", None)
-    return connection.in_atomic_block and pending is not None and not pending.done
+    return waiting("data_version")
 
 
 def _m2m_changed(action, **kwargs):

@@ -3,10 +3,12 @@
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.urls import include, path, re_path
+from django.utils.decorators import method_decorator
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from mediation.api import views
+from mediation.response_cache import cached
 
 app_name = "api"
 
@@ -14,6 +16,10 @@ app_name = "api"
 explorer = csp_update({"style-src": [UNSAFE_INLINE]})(
     SpectacularSwaggerSplitView.as_view(url_name="api:schema")
 )
+
+# The schema changes only with the code: answered from the response cache, after
+# the throttle (inside DRF's dispatch).
+schema = method_decorator(cached, name="get")(SpectacularAPIView).as_view()
 
 router = DefaultRouter()
 router.include_format_suffixes = False
@@ -28,7 +34,7 @@ urlpatterns = [
     path("", include(router.urls)),
     path("lieux-mediation-numerique.csv", views.StandardCSVView.as_view(), name="export-csv"),
     path("lieux-mediation-numerique.json", views.StandardJSONView.as_view(), name="export-json"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", schema, name="schema"),
     path("explorer/", explorer, name="explorer"),
     path("documentation/", views.documentation, name="documentation"),
     re_path(r"^.*/$", views.unknown_address),  # last: a JSON 404 rather than an HTML page

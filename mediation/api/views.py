@@ -14,10 +14,11 @@ from csp.constants import UNSAFE_INLINE
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch, Q
 from django.forms.utils import ErrorDict, ErrorList
-from django.http import Http404, HttpResponseNotModified, JsonResponse, StreamingHttpResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.decorators import method_decorator
 from django.utils.http import http_date, quote_etag
 from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
@@ -35,7 +36,7 @@ from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mediation import choices, exporters, permissions, tombstones
+from mediation import choices, exporters, permissions, response_cache, tombstones
 from mediation.api.filters import (
     CommuneFilter,
     SinceField,
@@ -146,6 +147,7 @@ class StructuresConditionalMixin(APIViewMixin):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authentication, throttling, negotiation
         stamp, latest = structures_version()
+        self._stamp = stamp  # the response cache's key reuses it
         format_ = getattr(request.accepted_renderer, "format", "")
         digest = hashlib.sha1(f"{stamp}|{request.get_full_path()}|{format_}".encode()).hexdigest()
         self._validators = (quote_etag(digest[:24]), latest)
@@ -157,13 +159,29 @@ class StructuresConditionalMixin(APIViewMixin):
 
     def handle_conditional(self, request, build):
         not_modified = self.get_conditional(request)
-        response = not_modified if not_modified is not None else build()
+        if not_modified is not None:
+            response = not_modified
+        else:
+            response = response_cache.respond(request, build, stamp=self._stamp)
         etag, latest = self._validators
-        if isinstance(response, HttpResponseNotModified | Response | StreamingHttpResponse):
-            response["ETag"] = etag
+        if response.status_code in (200, 304):
+            # A cached copy already carries it (weak when gzipped, as GZipMiddleware makes it).
+            response.setdefault("ETag", etag)
             if latest:
                 response["Last-Modified"] = http_date(latest.timestamp())
         return response
+
+
+class CachedReadMixin:
+    """Anonymous reads answered from the response cache (mediation/response_cache.py)."""
+
+    @method_decorator(response_cache.cached)
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @method_decorator(response_cache.cached)
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
 
 
 class ContentETagMixin(APIViewMixin):
@@ -324,6 +342,11 @@ class StructureViewSet(
         return self.handle_conditional(request, build)
 
     def retrieve(self, request, *args, **kwargs):
+        # Kept whole, with its validator: that alone takes several queries.
+        return response_cache.respond(request, self._retrieve, stamp=self._stamp)
+
+    def _retrieve(self):
+        request = self.request
         # The ETag is the place's own version, the one PATCH accepts in If-Match.
         structure = self.get_object()
         format_ = getattr(request.accepted_renderer, "format", "")
@@ -519,7 +542,9 @@ class StandardJSONView(StandardExportView):
     list=extend_schema(summary="Lister les types de lieu"),
     retrieve=extend_schema(summary="Détail d’un type de lieu"),
 )
-class ServiceTypeViewSet(FrenchNotFoundMixin, ContentETagMixin, viewsets.ReadOnlyModelViewSet):
+class ServiceTypeViewSet(
+    FrenchNotFoundMixin, CachedReadMixin, ContentETagMixin, viewsets.ReadOnlyModelViewSet
+):
     """The 7 kinds of place of the region."""
 
     not_found_message = "Aucun type de lieu n’a l’identifiant « {id} » (voir /api/v1/types/)."
@@ -542,7 +567,9 @@ class ServiceTypeViewSet(FrenchNotFoundMixin, ContentETagMixin, viewsets.ReadOnl
     ),
     retrieve=extend_schema(summary="Détail d’un bassin de vie"),
 )
-class BassinViewSet(FrenchNotFoundMixin, ContentETagMixin, viewsets.ReadOnlyModelViewSet):
+class BassinViewSet(
+    FrenchNotFoundMixin, CachedReadMixin, ContentETagMixin, viewsets.ReadOnlyModelViewSet
+):
     """The 23 bassins de vie (perimeters are approximate)."""
 
     not_found_message = "Aucun bassin de vie n’a l’identifiant « {id} » (voir /api/v1/bassins/)."
@@ -579,7 +606,9 @@ class BassinViewSet(FrenchNotFoundMixin, ContentETagMixin, viewsets.ReadOnlyMode
     ),
     retrieve=extend_schema(summary="Détail d’une commune (par code INSEE)"),
 )
-class CommuneViewSet(FrenchNotFoundMixin, ContentETagMixin, viewsets.ReadOnlyModelViewSet):
+class CommuneViewSet(
+    FrenchNotFoundMixin, CachedReadMixin, ContentETagMixin, viewsets.ReadOnlyModelViewSet
+):
     """The 1,754 communes of the region."""
 
     not_found_message = "Aucune commune de la région n’a le code INSEE « {id} »."

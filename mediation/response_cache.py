@@ -1,0 +1,243 @@
+"""Whole anonymous responses, kept per version of the data.
+
+A visitor without an account gets the same list, export, GeoJSON or territory
+page as every other visitor until the directory changes. `cached` (a view
+decorator; `method_decorator(cached)` on a DRF handler) keeps such a response —
+its bytes, plain and gzipped — in the shared cache under a key made of:
+
+- the directory's version (mediation/versioning.py): one primary-key query per
+  request, moved after every committed change, so a change made through any
+  server shows at the next request and nothing is ever served stale;
+- the date in France: pages counting what was verified in the last twelve
+  months move with the calendar;
+- the scheme, host, path and query string (parameters sorted by name, repeated
+  values kept in their order): lists embed absolute links to their next page;
+- for the API, the negotiated media type (JSON, CSV, GeoJSON, an indent…);
+  elsewhere the `Accept` header.
+
+Only what is the same for everybody is kept or served:
+
+- GET and HEAD without `Authorization`, without a session or messages cookie
+  (the content is then that of an anonymous visitor with nothing pending);
+- a 200, without cookies set, without a CSRF token, a CSP nonce, a message or a
+  session change, without `private`/`no-store`, without a `Vary: Cookie` of the
+  view's own, no larger than `MAX_BYTES` (a larger export streams as before);
+- not while this connection holds changes not yet committed (the version moves
+  on commit: until then the cache would not know the rows changed — tests, whose
+  transaction never commits, see their own changes).
+
+A hit costs the version query and one cache read; a streamed export is kept as
+it streams, once it is complete. Responses carry an ETag (the content's digest,
+or the view's own) and answer `If-None-Match` with a 304. The cache is the
+site's default one, which degrades (mediation/cache.py): Redis unreachable, the
+entries live in the process; none at all, every call is computed.
+"""
+
+import functools
+import gzip
+import hashlib
+import re
+from urllib.parse import parse_qsl, urlencode
+
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
+from django.http import HttpResponse, StreamingHttpResponse
+from django.template.response import SimpleTemplateResponse
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.http import quote_etag
+
+from mediation import versioning
+
+KEY_PREFIX = "mediation:response:"
+TTL = 600  # seconds; the key already changes when the data does
+MAX_BYTES = 8 * 1024 * 1024  # a larger answer (an export of 100,000 places) is not kept
+GZIP_MIN_BYTES = 200  # as GZipMiddleware: shorter answers are sent as they are
+# Headers rebuilt at each answer rather than stored.
+NOT_STORED = {"content-length", "content-encoding", "etag"}
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+
+
+def cached(view):
+    """Answer anonymous GET/HEAD requests of `view` from the response cache."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        return respond(request, lambda: view(request, *args, **kwargs))
+
+    return wrapper
+
+
+def respond(request, build, *, stamp=None):
+    """The cached answer to `request`, or `build()`'s, kept when it may be shared.
+
+    `request` is Django's or DRF's (whose negotiated media type joins the key);
+    `stamp`, the data version's, when the caller has already read it.
+    """
+    http = getattr(request, "_request", request)
+    if getattr(http, "_response_cache_asked", False) or not _shareable_request(request, http):
+        return build()  # asked already by an outer view of the same request, or not shared
+    http._response_cache_asked = True
+    key = _key(request, http, stamp or versioning.structures_version()[0])
+    entry = _read(key, gzipped=_accepts_gzip(http))
+    if entry is not None:
+        return _answer(http, *entry)
+    response = build()
+    _keep_when_complete(http, response, key)
+    return response
+
+
+def _shareable_request(request, http):
+    if http.method not in ("GET", "HEAD") or "HTTP_AUTHORIZATION" in http.META:
+        return False
+    if settings.SESSION_COOKIE_NAME in http.COOKIES or CookieStorage.cookie_name in http.COOKIES:
+        return False
+    if versioning.has_uncommitted_changes():
+        return False
+    user = getattr(request, "user", None)
+    return not (user is not None and user.is_authenticated)
+
+
+def _key(request, http, stamp):
+    pairs = parse_qsl(http.META.get("QUERY_STRING", ""), keep_blank_values=True)
+    query = urlencode(sorted(pairs, key=lambda pair: pair[0]))  # stable: repeats keep order
+    parts = [
+        stamp,
+        timezone.localdate().isoformat(),
+        http.scheme,
+        http.get_host(),
+        http.path,
+        query,
+        # DRF's negotiated type; a page's own negotiation, if any, reads Accept.
+        getattr(request, "accepted_media_type", None) or http.META.get("HTTP_ACCEPT", ""),
+    ]
+    return KEY_PREFIX + hashlib.sha1("\n".join(parts).encode()).hexdigest()
+
+
+def _accepts_gzip(http):
+    return bool(ACCEPTS_GZIP.search(http.META.get("HTTP_ACCEPT_ENCODING", "")))
+
+
+def _read(key, *, gzipped):
+    """(head, body, is gzipped) from the cache, or None."""
+    head_key, body_key = f"{key}:head", f"{key}:{'gzip' if gzipped else 'plain'}"
+    found = cache.get_many([head_key, body_key])
+    head = found.get(head_key)
+    if head is None:
+        return None
+    if gzipped and body_key not in found and not head["gzip"]:
+        # Not worth compressing: everybody gets the plain bytes.
+        body_key = f"{key}:plain"
+        found = cache.get_many([body_key])
+        gzipped = False
+    body = found.get(body_key)
+    return None if body is None else (head, body, gzipped)
+
+
+def _answer(http, head, body, gzipped):
+    response = HttpResponse(body, status=200)
+    for name, value in head["headers"]:
+        response[name] = value
+    etag = head["etag"]
+    if head["gzip"]:
+        patch_vary_headers(response, ["Accept-Encoding"])
+    if gzipped:
+        response["Content-Encoding"] = "gzip"
+        if etag.startswith('"'):  # as GZipMiddleware does to the uncached answer
+            etag = "W/" + etag
+    response["ETag"] = etag
+    not_modified = get_conditional_response(http, etag=etag)
+    if not_modified is not None:
+        for name in ("ETag", "Cache-Control", "Vary", "Last-Modified"):
+            if name in response:
+                not_modified[name] = response[name]
+        return not_modified
+    return response
+
+
+def _keep_when_complete(http, response, key):
+    """Store `response` once its bytes are known, if it may be shared."""
+    if not _shareable_response(response) or _built_for_visitor(http):
+        return
+    if isinstance(response, StreamingHttpResponse):
+        # The middleware adds its own headers while the body streams: keep the view's.
+        headers = _headers(response)
+        response.streaming_content = _teed(http, response, response.streaming_content, key, headers)
+    elif isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
+        response.add_post_render_callback(lambda rendered: _store_rendered(http, rendered, key))
+    else:
+        _store_rendered(http, response, key)
+
+
+def _shareable_response(response):
+    if response.status_code != 200 or response.cookies or "Content-Encoding" in response:
+        return False
+    if any(name.startswith("_csp") for name in vars(response)):
+        return False  # a policy of its own, which a cached copy would not carry
+    cache_control = response.get("Cache-Control", "").lower()
+    vary = response.get("Vary", "").lower()
+    return not ("private" in cache_control or "no-store" in cache_control or "cookie" in vary)
+
+
+def _built_for_visitor(http):
+    """Whether the answer holds a CSRF token, a CSP nonce, a message or a session value."""
+    if http.META.get("CSRF_COOKIE_NEEDS_UPDATE") or getattr(http, "_csp_nonce", None):
+        return True
+    messages = getattr(http, "_messages", None)
+    session = getattr(http, "session", None)
+    return (messages is not None and messages.added_new) or (
+        session is not None and session.modified
+    )
+
+
+def _headers(response):
+    return [(name, value) for name, value in response.items() if name.lower() not in NOT_STORED]
+
+
+def _store_rendered(http, response, key):
+    # Rendering may have asked for a token or a nonce.
+    if not _shareable_response(response) or _built_for_visitor(http):
+        return
+    body = response.content
+    etag = response.get("ETag") or _digest(body)
+    response.setdefault("ETag", etag)  # the first visitor gets the validator the others get
+    _store(key, body, etag, _headers(response))
+
+
+def _teed(http, response, chunks, key, headers):
+    kept, size = [], 0
+    for chunk in chunks:
+        if kept is not None:
+            size += len(chunk)
+            if size > MAX_BYTES:
+                kept = None
+            else:
+                kept.append(chunk)
+        yield chunk
+    # Complete (a client who went away never gets here), and built for anybody.
+    if kept is not None and not _built_for_visitor(http):
+        body = b"".join(kept)
+        etag = response.get("ETag")
+        if etag and "Content-Encoding" in response:
+            etag = etag.removeprefix("W/")  # weakened by GZipMiddleware, for its copy only
+        _store(key, body, etag or _digest(body), headers)
+
+
+def _digest(body):
+    return quote_etag(hashlib.sha1(body).hexdigest()[:24])
+
+
+def _store(key, body, etag, headers):
+    if len(body) > MAX_BYTES:
+        return
+    compressed = None
+    if len(body) >= GZIP_MIN_BYTES:
+        compressed = gzip.compress(body, compresslevel=6, mtime=0)
+        if len(compressed) >= len(body):
+            compressed = None
+    head = {"etag": etag, "gzip": compressed is not None, "headers": headers}
+    values = {f"{key}:head": head, f"{key}:plain": body}
+    if compressed is not None:
+        values[f"{key}:gzip"] = compressed
+    cache.set_many(values, TTL)
