@@ -9,8 +9,13 @@ on PostgreSQL with --postgres. Target: p95 ≤ 50 ms for each.
     .venv/bin/python benchmarks/anonymous_endpoints.py
     .venv/bin/python benchmarks/anonymous_endpoints.py --postgres --repeat 40
 
-Conditional requests are not used: every call builds the full answer, as for a
-first visit. The rate limits are lifted for the measure.
+Conditional requests are not used: every call gets the full answer, as for a
+first visit. By default the answers kept per data version are used, as between
+two changes of the directory (mediation/response_cache.py); `--cold` moves the
+data version before each call, so that every call computes its answer, as the
+first visitor after a change does. The rate limits are lifted for the measure.
+
+    .venv/bin/python benchmarks/anonymous_endpoints.py --cold
 """
 
 import argparse
@@ -79,12 +84,14 @@ def endpoints():
     ]
 
 
-def inner(repeat):
+def inner(repeat, cold):
     import django
 
     django.setup()
     from django.test import Client
     from django.test.utils import setup_test_environment
+
+    from mediation.versioning import move_version
 
     setup_test_environment(debug=False)  # DEBUG off, as in production
 
@@ -96,6 +103,8 @@ def inner(repeat):
         assert response.status_code == 200, (path, response.status_code)
         timings = []
         for _ in range(repeat):
+            if cold:
+                move_version()  # outside the measure: what a committed change does
             start = time.perf_counter()
             response = client.get(path)
             if response.streaming:
@@ -120,11 +129,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument(
+        "--cold", action="store_true", help="move the data version before each call (no copy)"
+    )
     parser.add_argument("--database", help="a DATABASE_URL already filled (skips the import)")
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inner:
-        inner(args.repeat)
+        inner(args.repeat, args.cold)
         return
     if args.database:
         url, data = args.database, "base fournie"
@@ -141,7 +153,14 @@ def main():
     if args.database:
         manage(env, "migrate", "--noinput", "-v0")  # a base filled by an older version
     output = subprocess.run(
-        [sys.executable, __file__, "--inner", "--repeat", str(args.repeat)],
+        [
+            sys.executable,
+            __file__,
+            "--inner",
+            "--repeat",
+            str(args.repeat),
+            *(["--cold"] if args.cold else []),
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -152,8 +171,10 @@ def main():
         sys.exit(output.returncode)
     line = next(x for x in output.stdout.splitlines() if x.startswith("RESULTS="))
     results = json.loads(line.removeprefix("RESULTS="))
+    copies = "calculées à chaque appel (--cold)" if args.cold else "gardées par version"
     print(
-        f"Données : {data} ; {args.repeat} appels par point d’accès ; objectif p95 ≤ {TARGET_MS} ms"
+        f"Données : {data} ; {args.repeat} appels par point d’accès ; réponses {copies} ; "
+        f"objectif p95 ≤ {TARGET_MS} ms"
     )
     print(f"{'point d’accès':42} {'p50 ms':>8} {'p95 ms':>8}  ")
     for row in results:
