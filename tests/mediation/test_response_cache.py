@@ -84,7 +84,7 @@ def test_the_cached_answer_is_the_computed_one(client, places, path):
     assert kept_body == computed_body
     assert kept_headers["Content-Type"] == computed_headers["Content-Type"]
     assert kept_headers["ETag"] == computed_headers["ETag"]
-    assert kept_queries == 1 < computed_queries  # only the data version is read
+    assert kept_queries == 1 <= computed_queries  # only the data version is read
 
 
 @pytest.mark.parametrize("path", ["/types/mediatheque/", "/api/v1/lieux-mediation-numerique.csv"])
