@@ -163,6 +163,16 @@ def bounding_box(lat, lon, radius_km):
     return lat - dlat, lat + dlat, lon - dlon, lon + dlon
 
 
+def inscribed_box(lat, lon, radius_km):
+    """(south, north, west, east) of a box inside the disc of `radius_km` around a
+    point (for the planar distance of `planar_distance()`): what it holds is within
+    the radius. Half a side is radius/√2 along the meridian; across, it is narrowed
+    by the cosine of the latitude nearest the equator, where degrees are longest."""
+    dlat = math.degrees(radius_km / EARTH_RADIUS_KM) / math.sqrt(2)
+    dlon = dlat / max(math.cos(math.radians(max(abs(lat) - dlat, 0))), 0.01)
+    return lat - dlat, lat + dlat, lon - dlon, lon + dlon
+
+
 NO_KIND_MESSAGE = "Choisissez au moins un type de lieu."
 
 
@@ -391,6 +401,11 @@ def nearest_first(queryset, lat, lon, radius_km=None):
     return queryset.order_by("squared_degrees", "pk")
 
 
+# Discs tried in turn by `StructureQuerySet.nearest()`: a commune's few nearest
+# places are within 5 km of it, a rare kind's within the region (≈ 300 km across).
+NEAREST_RADII_KM = (5, 15, 40, 100, 250)
+
+
 class StructureQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=choices.Status.PUBLISHED)
@@ -544,6 +559,32 @@ class StructureQuerySet(models.QuerySet):
         else:
             queryset = queryset.filter(squared_degrees__lte=(float(radius_km) / KM_PER_DEGREE) ** 2)
         return queryset.order_by("squared_degrees", "pk")
+
+    def located(self):
+        """Structures the map and the nearest-first search can place: with their own
+        position or at least one itinerant stop."""
+        return self.filter(
+            Q(latitude__isnull=False, longitude__isnull=False)
+            | Q(pk__in=Stop.objects.values("structure_id"))
+        )
+
+    def nearest(self, lat, lon, count):
+        """`near(lat, lon)` narrowed to the smallest of growing discs (`NEAREST_RADII_KM`)
+        that holds at least `count` structures: the database then reads a bounding
+        box from its index (see `near()`) rather than ordering every row. Its first
+        `count` rows are those of `near(lat, lon)`; when even the largest disc holds
+        fewer, every structure is ordered.
+
+        Each probe asks whether a box inside the disc (`inscribed_box()`) holds a
+        `count`-th structure: plain ranges on the indexed columns, no distance, no
+        sort, and it stops at that row.
+        """
+        for radius in NEAREST_RADII_KM:
+            south, north, west, east = inscribed_box(lat, lon, radius)
+            inside = self.in_bbox(west, south, east, north).order_by()
+            if inside[count - 1 : count].exists():
+                return self.near(lat, lon, radius)
+        return self.near(lat, lon)
 
     def in_bbox(self, west, south, east, north):
         """Structures with a location in the rectangle (GeoJSON order): their own
