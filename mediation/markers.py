@@ -1,109 +1,364 @@
-"""Every published structure as map markers, in one compact JSON document.
+"""The map's markers: what is in view, filtered as the search.
 
-`{"fields": ["id", "lat", "lon", "name", "slug", "city", "kinds", "stop"],
-  "kinds": {"1": "EPN", …}, "rows": [[12, 46.81, 1.69, "…", "…", "…", [1, 7], null], …]}`
+    GET /carte/lieux.json?v=<version>&bbox=<west>,<south>,<east>,<north>&zoom=<z>&<filters>
+
+The filters are the search's own (`SearchForm`: type, service, besoin, public,
+support, free, wheelchair, open_now, saturday), applied by the same QuerySet
+methods (`search.filtered()`), so the map shows the list's places.
+
+    {"fields": ["id", "lat", "lon", "name", "slug", "city", "kinds", "stop"],
+     "kinds": {"1": "EPN", …},
+     "rows": [[12, 46.81, 1.69, "…", "…", "…", [1, 7], null], …],
+     "clusters": [[lat, lon, count, south, west, north, east], …],
+     "complete": false, "hours_ignored": false}
 
 An itinerant place has one more row per stop, with its id and the stop's place
 and commune (`stop`: "Place de l’église", `city`: the stop's commune): it is
 found on the map where it stops.
 
-Built from `values_list()` and encoded with orjson, cached both plain and
-gzipped under a key that changes with the data (mediation/versioning.py), and
-served with an ETag and Last-Modified so that a returning visitor downloads
-nothing. The map fetches it once and filters it in the browser.
+Three answers, by size:
+
+- a small directory (at most `MAX_POINTS` markers in all: the region's 606
+  places) answers every matching marker whatever the view (`complete`): the map
+  fetches once per search and groups pins in the browser. One compact file is
+  faster there than a request per move;
+- a view holding at most `MAX_POINTS` matching markers: its pins (`rows`);
+- otherwise `clusters`, computed in SQL: markers grouped in a grid whose cells
+  are about `GRID["px"]` pixels wide at the zoom asked (GROUP BY the cell's row
+  and column with COUNT, AVG, MIN and MAX — the same query on SQLite and
+  PostgreSQL). The opening-hours filters are read in Python (see
+  `search.hours_filters`): clusters count without them (`hours_ignored`).
+
+The box is widened to whole cells, so a cell is never split between two
+answers and the same few URLs come back as the map moves. Each answer is cached
+(plain and gzipped) under a key made of the data version
+(mediation/versioning.py), the filters and the cells asked, and served with an
+ETag; a URL carrying the current version (`v`, written by the page) is
+immutable for the browser.
 """
 
 import gzip
 import hashlib
+import math
+from urllib.parse import urlencode
 
 import orjson
 from django.core.cache import cache
-from django.http import HttpResponse
+from django.db.models import Avg, Count, F, Max, Min
+from django.db.models.functions import Floor
+from django.http import HttpResponse, JsonResponse
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
 from django.views.decorators.http import require_GET
 
-from mediation import choices
+from mediation import search
+from mediation.forms import SearchForm
 from mediation.models import ServiceType, Stop, Structure
 from mediation.versioning import structures_version
 
 FIELDS = ["id", "lat", "lon", "name", "slug", "city", "kinds", "stop"]
+MAX_POINTS = 1500  # pins per answer: ≈ 45 KB gzipped with real names
+# Grid cells: `px` screen pixels wide at the zoom asked; a cell's height in degrees
+# is its width times `latRatio` (≈ cos 45.6°: squares on a map of mainland France).
+# home.js widens its box to the same cells.
+GRID = {"px": 64, "latRatio": 0.7}
+MAX_CELLS = 2500  # a wider box is answered at a coarser zoom
+DEFAULT_ZOOM = 6
+MAX_ZOOM = 22
+WORLD = (-180.0, -90.0, 180.0, 90.0)
 CACHE_TTL = 600  # seconds; the key already changes when the data does
 BROWSER_MAX_AGE = 60  # seconds before the browser revalidates with its ETag
+IMMUTABLE_MAX_AGE = 365 * 24 * 3600
+HOURS_FILTERS = ("open_now", "saturday")
 
 
-def payload():
-    """The document as a dict (not cached)."""
-    structures = Structure.objects.published().filter(
-        latitude__isnull=False, longitude__isnull=False
+class BadRequest(ValueError):
+    """A parameter the map never sends: answered 400 with a French message."""
+
+
+def version_token(stamp=None):
+    """The data version, short, as the page writes it in the markers' URL."""
+    stamp = stamp if stamp is not None else structures_version()[0]
+    return hashlib.sha1(stamp.encode()).hexdigest()[:12]
+
+
+def url(params):
+    """The markers' URL for the search's filters in `params` (a QueryDict or a dict)."""
+    query = [("v", version_token())]
+    for name in SearchForm.FILTERS:
+        values = params.getlist(name) if hasattr(params, "getlist") else params.get(name, [])
+        query += [(name, value) for value in values if value]
+    return f"{reverse('mediation:markers')}?{urlencode(query)}"
+
+
+def by_view():
+    """Whether the map must ask for each view (a large directory), or may ask
+    once per search for every matching marker (a small one: one URL, cached)."""
+    return directory_size(structures_version()[0]) > MAX_POINTS
+
+
+def cell_steps(zoom):
+    """(latitude step, longitude step) of the grid at `zoom`, in degrees."""
+    lon_step = 360 / 2**zoom * GRID["px"] / 256
+    return lon_step * GRID["latRatio"], lon_step
+
+
+def cells_of(bbox, zoom):
+    """The grid cells holding `bbox`: (zoom, (first row, first column, last row,
+    last column)), at a coarser zoom when the box holds more than `MAX_CELLS`."""
+    west, south, east, north = bbox
+    while True:
+        lat_step, lon_step = cell_steps(zoom)
+        # A box already on the grid (as home.js sends it) keeps its cells.
+        span = (
+            math.floor(south / lat_step + 1e-6),
+            math.floor(west / lon_step + 1e-6),
+            math.ceil(north / lat_step - 1e-6) - 1,
+            math.ceil(east / lon_step - 1e-6) - 1,
+        )
+        count = (span[2] - span[0] + 1) * (span[3] - span[1] + 1)
+        if count <= MAX_CELLS or zoom == 0:
+            return zoom, span
+        zoom -= 1
+
+
+def parse(query):
+    """(form, bbox, zoom) of a request's parameters; `BadRequest` when unreadable."""
+    form = SearchForm(query)
+    form.is_valid()  # invalid filter values are ignored, as in the search
+    text = query.get("bbox", "")
+    if text:
+        try:
+            bbox = tuple(float(part) for part in text.split(","))
+        except ValueError:
+            bbox = ()
+        if len(bbox) != 4 or not all(math.isfinite(value) for value in bbox):
+            raise BadRequest(
+                "bbox : quatre nombres séparés par des virgules sont attendus, "
+                "ouest,sud,est,nord (par exemple 1.2,46.5,2.3,47.1)."
+            )
+        west, south, east, north = bbox
+        bbox = (max(west, -180.0), max(south, -90.0), min(east, 180.0), min(north, 90.0))
+        if bbox[0] >= bbox[2] or bbox[1] >= bbox[3]:
+            raise BadRequest("bbox : l’ouest doit être avant l’est, et le sud avant le nord.")
+    else:
+        bbox = WORLD
+    zoom = query.get("zoom", "")
+    if zoom == "":
+        zoom = DEFAULT_ZOOM
+    elif zoom.isdigit() and int(zoom) <= MAX_ZOOM:
+        zoom = int(zoom)
+    else:
+        raise BadRequest(f"zoom : un nombre entier de 0 à {MAX_ZOOM} est attendu.")
+    return form, bbox, zoom
+
+
+# The directory's marker count, per data version, in this process.
+_size = (None, 0)
+
+
+def directory_size(stamp):
+    """How many markers the whole directory has (places with a position, and stops)."""
+    global _size
+    if _size[0] != stamp:
+        places = Structure.objects.published().filter(
+            latitude__isnull=False, longitude__isnull=False
+        )
+        _size = (stamp, places.count() + Stop.objects.of_published().count())
+    return _size[1]
+
+
+def _boxed(queryset, span, zoom):
+    lat_step, lon_step = cell_steps(zoom)
+    first_row, first_column, last_row, last_column = span
+    return queryset.filter(
+        latitude__gte=first_row * lat_step,
+        latitude__lt=(last_row + 1) * lat_step,
+        longitude__gte=first_column * lon_step,
+        longitude__lt=(last_column + 1) * lon_step,
     )
+
+
+def _markers(form):
+    """(places with a position, stops) passing the search's SQL filters."""
+    structures = search.filtered(form)
+    places = structures.filter(latitude__isnull=False, longitude__isnull=False)
+    return places, Stop.objects.filter(structure__in=structures.values("pk"))
+
+
+def _cells(queryset, zoom):
+    """{(row, column): (count, Σlat, Σlon, south, west, north, east)} in one GROUP BY."""
+    lat_step, lon_step = cell_steps(zoom)
+    grouped = (
+        queryset.annotate(
+            cell_row=Floor(F("latitude") / lat_step), cell_column=Floor(F("longitude") / lon_step)
+        )
+        .values("cell_row", "cell_column")
+        .annotate(
+            n=Count("pk"),
+            lat=Avg("latitude"),
+            lon=Avg("longitude"),
+            south=Min("latitude"),
+            west=Min("longitude"),
+            north=Max("latitude"),
+            east=Max("longitude"),
+        )
+        .order_by()
+        .values_list("cell_row", "cell_column", "n", "lat", "lon", "south", "west", "north", "east")
+    )
+    return {
+        (row, column): (n, n * lat, n * lon, *box) for row, column, n, lat, lon, *box in grouped
+    }
+
+
+def clusters(places, stops, zoom):
+    """The markers grouped by grid cell: [[lat, lon, count, south, west, north, east], …]."""
+    merged = _cells(places, zoom)
+    for key, (n, lat, lon, south, west, north, east) in _cells(stops, zoom).items():
+        if key in merged:  # places and stops in the same cell: one bubble
+            m = merged[key]
+            merged[key] = (
+                m[0] + n,
+                m[1] + lat,
+                m[2] + lon,
+                min(m[3], south),
+                min(m[4], west),
+                max(m[5], north),
+                max(m[6], east),
+            )
+        else:
+            merged[key] = (n, lat, lon, south, west, north, east)
+    return [
+        [
+            round(lat / n, 5),
+            round(lon / n, 5),
+            n,
+            *(round(value, 5) for value in box),
+        ]
+        for (n, lat, lon, *box) in (merged[key] for key in sorted(merged))
+    ]
+
+
+def pins(places, stops, form, now=None):
+    """Rows of `FIELDS`, the places by id then their stops; the hours filters applied."""
+    by_hours = any(form.value(name) for name in HOURS_FILTERS)
+    own = list(
+        places.order_by("pk").values_list(
+            "pk", "latitude", "longitude", "name", "slug", "city", "opening_hours"
+        )
+    )
+    at_stops = list(
+        stops.order_by("structure_id", "pk").values_list(
+            "structure_id",
+            "latitude",
+            "longitude",
+            "structure__name",
+            "structure__slug",
+            "commune__name",
+            "place",
+            "opening_hours",
+        )
+    )
+    if by_hours:
+        # Each pin by its own hours: a place's at its address, a stop's where it stops.
+        own = search.hours_filters(own, form, now)
+        at_stops = search.hours_filters(at_stops, form, now)
+    own = [row[:-1] for row in own]
+    at_stops = [row[:-1] for row in at_stops]
+    ids = {row[0] for row in own} | {row[0] for row in at_stops}
     kinds = {}
-    for structure_id, kind_id in Structure.kinds.through.objects.filter(
-        structure__status=choices.Status.PUBLISHED
-    ).values_list("structure_id", "servicetype_id"):
+    for structure_id, kind_id in (
+        Structure.kinds.through.objects.filter(structure_id__in=ids)
+        .order_by("servicetype_id")
+        .values_list("structure_id", "servicetype_id")
+    ):
         kinds.setdefault(structure_id, []).append(kind_id)
     rows = [
-        [pk, round(lat, 5), round(lon, 5), name, slug, city, sorted(kinds.get(pk, [])), None]
-        for pk, lat, lon, name, slug, city in structures.order_by("pk").values_list(
-            "pk", "latitude", "longitude", "name", "slug", "city"
-        )
+        [pk, round(lat, 5), round(lon, 5), name, slug, city, kinds.get(pk, []), None]
+        for pk, lat, lon, name, slug, city in own
     ]
-    stops = Stop.objects.of_published().order_by("structure_id", "pk")
-    for pk, lat, lon, name, slug, city, place in stops.values_list(
-        "structure_id",
-        "latitude",
-        "longitude",
-        "structure__name",
-        "structure__slug",
-        "commune__name",
-        "place",
-    ):
-        rows.append(
-            [pk, round(lat, 5), round(lon, 5), name, slug, city, sorted(kinds.get(pk, [])), place]
-        )
-    kind_names = {
-        str(pk): short for pk, short in ServiceType.objects.values_list("pk", "short_name")
+    rows += [
+        [pk, round(lat, 5), round(lon, 5), name, slug, city, kinds.get(pk, []), place]
+        for pk, lat, lon, name, slug, city, place in at_stops
+    ]
+    return rows
+
+
+def payload(form, bbox=WORLD, zoom=DEFAULT_ZOOM, *, stamp=None, now=None):
+    """The answer as a dict (not cached); see the module's docstring."""
+    stamp = stamp if stamp is not None else structures_version()[0]
+    places, stops = _markers(form)
+    document = {
+        "fields": FIELDS,
+        "kinds": {
+            str(pk): short for pk, short in ServiceType.objects.values_list("pk", "short_name")
+        },
+        "rows": [],
+        "clusters": [],
+        "complete": directory_size(stamp) <= MAX_POINTS,
+        "hours_ignored": False,
     }
-    return {"fields": FIELDS, "kinds": kind_names, "rows": rows}
+    if document["complete"]:
+        document["rows"] = pins(places, stops, form, now)
+        return document
+    zoom, span = cells_of(bbox, zoom)
+    places, stops = _boxed(places, span, zoom), _boxed(stops, span, zoom)
+    grouped = clusters(places, stops, zoom)
+    if sum(cluster[2] for cluster in grouped) <= MAX_POINTS:
+        document["rows"] = pins(places, stops, form, now)
+    else:
+        document["clusters"] = grouped
+        document["hours_ignored"] = any(form.value(name) for name in HOURS_FILTERS)
+    return document
 
 
-# The last document built by this process: a hit costs no unpickling.
-_current = None
-
-
-def encoded():
-    """(etag, last_modified, plain bytes, gzipped bytes) of the current data."""
-    global _current
-    stamp, latest = structures_version()
-    etag = f'"{hashlib.sha1(stamp.encode()).hexdigest()[:16]}"'
-    if _current is not None and _current[0] == etag:
-        return _current
-    key = f"mediation:markers:{etag}"
-    cached = cache.get(key)
-    if cached is None:
-        body = orjson.dumps(payload())
-        cached = (body, gzip.compress(body, compresslevel=9, mtime=0))
-        cache.set(key, cached, CACHE_TTL)
-    _current = (etag, latest, *cached)
-    return _current
+def _cache_key(stamp, form, bbox, zoom, now):
+    parts = [stamp, search.filters_key(form)]
+    if directory_size(stamp) > MAX_POINTS:
+        parts.append(cells_of(bbox, zoom))
+    if any(form.value(name) for name in HOURS_FILTERS):
+        parts.append(timezone.localtime(now).strftime("%Y-%m-%d %H:%M"))  # open *now*
+    return hashlib.sha1(repr(parts).encode()).hexdigest()[:20]
 
 
 @require_GET
 def markers(request):
-    etag, latest, body, gzipped = encoded()
+    try:
+        form, bbox, zoom = parse(request.GET)
+    except BadRequest as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    stamp, latest = structures_version()
+    now = timezone.now()
+    hours = any(form.value(name) for name in HOURS_FILTERS)
+    if hours:
+        latest = None  # open *now*: the answer changes with the minute, not the data
+    key = _cache_key(stamp, form, bbox, zoom, now)
+    etag = f'"{key[:16]}"'
     last_modified = int(latest.timestamp()) if latest else None  # HTTP dates have no fraction
     not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if not_modified is not None:
         response = not_modified
-    elif "gzip" in request.headers.get("Accept-Encoding", ""):
-        # Already compressed once for everybody: GZipMiddleware leaves it alone.
-        response = HttpResponse(gzipped, content_type="application/json")
-        response["Content-Encoding"] = "gzip"
     else:
-        response = HttpResponse(body, content_type="application/json")
+        cached = cache.get(f"mediation:markers:{key}")
+        if cached is None:
+            body = orjson.dumps(payload(form, bbox, zoom, stamp=stamp, now=now))
+            cached = (body, gzip.compress(body, compresslevel=6, mtime=0))
+            cache.set(f"mediation:markers:{key}", cached, CACHE_TTL)
+        body, gzipped = cached
+        if "gzip" in request.headers.get("Accept-Encoding", ""):
+            # Already compressed once for everybody: GZipMiddleware leaves it alone.
+            response = HttpResponse(gzipped, content_type="application/json")
+            response["Content-Encoding"] = "gzip"
+        else:
+            response = HttpResponse(body, content_type="application/json")
     response["ETag"] = etag
     if latest:
         response["Last-Modified"] = http_date(last_modified)
-    response["Cache-Control"] = f"public, max-age={BROWSER_MAX_AGE}"
+    if request.GET.get("v") == version_token(stamp) and not hours:
+        response["Cache-Control"] = f"public, max-age={IMMUTABLE_MAX_AGE}, immutable"
+    else:
+        response["Cache-Control"] = f"public, max-age={BROWSER_MAX_AGE}"
     patch_vary_headers(response, ["Accept-Encoding"])
     return response

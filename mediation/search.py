@@ -6,14 +6,17 @@ browser's position), a message in plain French when it was not found, and the
 published structures that pass the filters, nearest first.
 """
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
 
 from mediation import choices, french, geocoding, needs, opening_hours
 from mediation.forms import standard_value
 from mediation.models import Stop, Structure, bounding_box, planar_distance
+from mediation.versioning import structures_version
 from territories import suggestions
 from territories.models import normalize_search
 
@@ -267,7 +270,7 @@ def filtered(form):
     return queryset
 
 
-def _hours_filters(rows, form, now):
+def hours_filters(rows, form, now):
     """Open now / on Saturday: evaluated in Python over the candidates' expressions
     (the hours of the stop when a place is found at one of its stops)."""
     if form.value("open_now"):
@@ -281,6 +284,7 @@ def _hours_filters(rows, form, now):
 
 
 FAR_KM = 15  # beyond this, the list opens by saying that help is far
+COUNT_CACHE_TTL = 600  # seconds; the key changes with the data anyway
 
 
 @dataclass
@@ -288,7 +292,7 @@ class SearchOutcome:
     form: object
     located: Located
     page: object = None  # a Paginator page of Structure objects (with `distance_km`)
-    ids: list = field(default_factory=list)  # every matching structure, for the map
+    count: int = 0  # how many places match, in the whole directory
     searched: bool = False  # something was asked: show the results section
     nearest_km: float | None = None  # distance to the nearest matching place
     remote: list = field(default_factory=list)  # places that also help at a distance
@@ -298,10 +302,6 @@ class SearchOutcome:
     @property
     def origin(self):
         return self.located.origin
-
-    @property
-    def count(self):
-        return len(self.ids)
 
     @property
     def far(self):
@@ -318,24 +318,86 @@ class SearchOutcome:
         return FAR_KM
 
 
-def _located_rows(queryset, origin):
+def _located_rows(queryset, origin, radius_km=None):
     """`{pk: (distance_km, hours, stop)}` of the structures in `queryset`, each at its
-    nearest location: its own address or one of its itinerant stops."""
+    nearest location: its own address or one of its itinerant stops (within
+    `radius_km` when given)."""
+    lat, lon = origin.latitude, origin.longitude
     rows = {
         pk: (distance, hours, None)
-        for pk, distance, hours in queryset.near(origin.latitude, origin.longitude).values_list(
+        for pk, distance, hours in queryset.near(lat, lon, radius_km).values_list(
             "pk", "distance_km", "opening_hours"
         )
     }
-    stops = Stop.objects.filter(structure__in=queryset.values("pk")).near(
-        origin.latitude, origin.longitude
-    )
+    stops = Stop.objects.filter(structure__in=queryset.values("pk")).near(lat, lon, radius_km)
     for structure_id, stop_id, distance, hours in stops.values_list(
         "structure_id", "pk", "distance_km", "opening_hours"
     ):
         if structure_id not in rows or distance <= rows[structure_id][0]:
             rows[structure_id] = (distance, hours, stop_id)
     return rows
+
+
+class NearestFirst:
+    """The matching places nearest the origin, for a `Paginator`: the count is the
+    database's (cached per data version and filters: it does not depend on the
+    origin), and a page reads only the disc that holds it
+    (`StructureQuerySet.nearest()`). Rows are `(pk, distance_km, stop_id, hours)`
+    as in `_located_rows()`: a place found at one of its stops carries that stop's
+    hours."""
+
+    def __init__(self, queryset, origin, *, cache_key):
+        self.queryset = queryset
+        self.origin = origin
+        self.cache_key = cache_key
+
+    def count(self):
+        return cached_count(self.queryset.located(), self.cache_key)
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, index):
+        lat, lon = self.origin.latitude, self.origin.longitude
+        top = index.stop if index.stop is not None else self.count()
+        if top <= 0:
+            return []
+        nearest = self.queryset.nearest(lat, lon, top)
+        rows = {
+            pk: (distance, hours, None)
+            for pk, distance, hours in nearest.values_list("pk", "distance_km", "opening_hours")[
+                index.start or 0 : top
+            ]
+        }
+        # Which location is the nearest: the place's own address, or one of its stops.
+        stops = Stop.objects.filter(structure__in=list(rows)).near(lat, lon)
+        for structure_id, stop_id, distance, hours in stops.values_list(
+            "structure_id", "pk", "distance_km", "opening_hours"
+        ):
+            best = rows[structure_id]
+            if best[2] is None and distance <= best[0]:
+                rows[structure_id] = (best[0], hours, stop_id)
+        return [(pk, distance, stop, hours) for pk, (distance, hours, stop) in rows.items()]
+
+
+def cached_count(queryset, key):
+    """`queryset.count()`, kept until the data changes (`key` names the filters)."""
+    stamp, _ = structures_version()
+    digest = hashlib.sha1(f"{stamp}|{key}".encode()).hexdigest()[:20]
+    return cache.get_or_set(f"mediation:search-count:{digest}", queryset.count, COUNT_CACHE_TTL)
+
+
+def filters_key(form):
+    """The search's filters as a stable text (a cache key), whatever their order."""
+    return repr([(name, sorted(map(str, _as_list(form.value(name))))) for name in form.FILTERS])
+
+
+def _as_list(value):
+    if value in (None, False, ""):
+        return []
+    if isinstance(value, list | tuple) or hasattr(value, "model"):
+        return [getattr(item, "slug", item) for item in value]
+    return [value]
 
 
 def run(form, *, now=None):
@@ -354,28 +416,33 @@ def run(form, *, now=None):
 
     queryset = filtered(form)
     origin = located.origin
-    if origin:
-        located_rows = _located_rows(queryset, origin)
-        rows = sorted(
-            ((pk, distance, stop, hours) for pk, (distance, hours, stop) in located_rows.items()),
-            key=lambda row: (row[1], row[0]),
+    by_hours = form.value("open_now") or form.value("saturday")
+    if by_hours:
+        # Hours are read in Python, over every candidate (see hours_filters).
+        if origin:
+            rows = _sorted_rows(queryset, origin)
+        else:
+            ordered = queryset.order_by("city", "name", "pk")
+            rows = [
+                (pk, None, None, hours) for pk, hours in ordered.values_list("pk", "opening_hours")
+            ]
+        rows = hours_filters(rows, form, now)
+        paginator = Paginator(rows, PAGE_SIZE)
+    elif origin:
+        paginator = Paginator(
+            NearestFirst(queryset, origin, cache_key=filters_key(form)), PAGE_SIZE
         )
     else:
-        queryset = queryset.order_by("city", "name", "pk")
-        rows = [
-            (pk, None, None, hours) for pk, hours in queryset.values_list("pk", "opening_hours")
-        ]
-    rows = _hours_filters(rows, form, now)
-    outcome.ids = [row[0] for row in rows]
-    if origin and rows:
-        outcome.nearest_km = rows[0][1]
-        near = [row for row in rows if row[1] <= FAR_KM]
-        known = near and all(row[-1] for row in near)  # unknown hours: claim nothing
-        if known and not any(opening_hours.is_open(row[-1], now) for row in near):
-            outcome.closed_near = True
-            outcome.nearest_open_km = next(
-                (row[1] for row in rows if opening_hours.is_open(row[-1], now)), None
-            )
+        ordered = queryset.order_by("city", "name", "pk").values_list("pk", "opening_hours")
+        paginator = Paginator(_Unlocated(ordered, filters_key(form)), PAGE_SIZE)
+    outcome.count = paginator.count
+    page = paginator.get_page(form.value("page", 1))
+    wanted = {row[0]: row for row in page.object_list}
+    if origin and outcome.count:
+        first = page.object_list[0] if page.number == 1 else paginator.object_list[0:1][0]
+        outcome.nearest_km = first[1]
+        seen = page.object_list if page.number == 1 else []
+        _closed_near(outcome, queryset, rows if by_hours else None, now, seen=seen)
         if outcome.far or outcome.closed_near:
             outcome.remote = list(
                 queryset.filter(support_modes__has=choices.ModaliteAccompagnement.DISTANCE)
@@ -383,9 +450,6 @@ def run(form, *, now=None):
                 .near(origin.latitude, origin.longitude)[:3]
             )
 
-    paginator = Paginator(rows, PAGE_SIZE)
-    page = paginator.get_page(form.value("page", 1))
-    wanted = {row[0]: row for row in page.object_list}
     structures = (
         Structure.objects.filter(pk__in=wanted).select_related("commune").prefetch_related("kinds")
     )
@@ -409,6 +473,66 @@ def run(form, *, now=None):
     page.object_list = items
     outcome.page = page
     return outcome
+
+
+class _Unlocated:
+    """Matching places by commune then name (no origin): counted and sliced in SQL."""
+
+    def __init__(self, queryset, cache_key):
+        self.queryset = queryset
+        self.cache_key = cache_key
+
+    def count(self):
+        return cached_count(self.queryset, self.cache_key)
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, index):
+        return [(pk, None, None, hours) for pk, hours in self.queryset[index]]
+
+
+def _closed_near(outcome, queryset, rows, now, *, seen=()):
+    """Set `closed_near` (and then `nearest_open_km`): every place within `FAR_KM`
+    has known hours and none is open now. `rows`: every candidate nearest first
+    (`_sorted_rows()`) when already read; otherwise only what is needed is read.
+    `seen`: the nearest rows already read (the first page)."""
+    origin = outcome.origin
+    if outcome.nearest_km is None or outcome.nearest_km > FAR_KM:
+        return
+    if any(row[1] <= FAR_KM and not row[-1] for row in seen):
+        return  # a near place with unknown hours: nothing can be claimed
+    if rows is None:
+        within = queryset.near(origin.latitude, origin.longitude, FAR_KM)
+        # A place found only at its own address, with no hours: nothing can be claimed.
+        unknown = within.filter(opening_hours="").exclude(
+            pk__in=Stop.objects.values("structure_id")
+        )
+        if unknown.exists():
+            return
+        near = _sorted_rows(queryset, origin, FAR_KM)
+    else:
+        near = [row for row in rows if row[1] <= FAR_KM]
+    known = near and all(row[-1] for row in near)  # unknown hours: claim nothing
+    if not known or any(opening_hours.is_open(row[-1], now) for row in near):
+        return
+    outcome.closed_near = True
+    if rows is None:  # rare: everything near is closed; the nearest open one may be far
+        rows = _sorted_rows(queryset, origin)
+    outcome.nearest_open_km = next(
+        (row[1] for row in rows if opening_hours.is_open(row[-1], now)), None
+    )
+
+
+def _sorted_rows(queryset, origin, radius_km=None):
+    """`(pk, distance_km, stop, hours)` of every place (within `radius_km`), nearest first."""
+    return sorted(
+        (
+            (pk, distance, stop, hours)
+            for pk, (distance, hours, stop) in _located_rows(queryset, origin, radius_km).items()
+        ),
+        key=lambda row: (row[1], row[0]),
+    )
 
 
 def format_distance(km):

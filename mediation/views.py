@@ -9,13 +9,12 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 from django.views.generic import DetailView, ListView
 
-from mediation import abuse, duplicates, geocoding, opening_hours, privacy, search
+from mediation import abuse, duplicates, geocoding, markers, opening_hours, privacy, search
 from mediation.client_ip import client_ip
 from mediation.forms import ErrorReportForm, SearchForm
 from mediation.maps import map_config
@@ -48,10 +47,12 @@ def home(request):
         "position_text": search.POSITION_TEXT,
         "map_config": map_config(),
         "map_state": {
-            "markers": reverse("mediation:markers"),
-            "ids": outcome.ids if outcome.searched else None,
+            # The map asks for what is in view, filtered as the list (mediation/markers.py).
+            "markers": markers.url(request.GET if outcome.searched else {}),
+            "byView": markers.by_view(),
+            "grid": markers.GRID,
             "origin": [origin.latitude, origin.longitude, origin.label] if origin else None,
-            "nearest": outcome.ids[:PAGE_FIT] if origin else [],
+            "nearest": _nearest_points(outcome) if origin else [],
         },
     }
     return render(request, "mediation/home.html", context)
@@ -67,6 +68,18 @@ def _query(request, *, keep=None, drop=()):
 
 
 PAGE_FIT = 5  # the map frames the origin and this many nearest places
+
+
+def _nearest_points(outcome):
+    """[lat, lon] of the page's first places, each where it was found."""
+    if outcome.page is None:
+        return []
+    points = []
+    for structure in outcome.page.object_list[:PAGE_FIT]:
+        where = structure.nearest_stop or structure
+        if where.latitude is not None:
+            points.append([where.latitude, where.longitude])
+    return points
 
 
 class StructureDetailView(DetailView):

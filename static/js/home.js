@@ -3,7 +3,16 @@
 // works without JavaScript (GET form, server-rendered list). On a phone the map
 // (Leaflet, markers, outlines, tiles) is fetched only when the person opens it
 // or scrolls to it.
-import { baseMap, clusterGroup, escapeHTML, loadLeaflet, outlines, pin, readJSON } from "./map.js";
+import {
+  baseMap,
+  clusterGroup,
+  clusterIcon,
+  escapeHTML,
+  loadLeaflet,
+  outlines,
+  pin,
+  readJSON,
+} from "./map.js";
 
 const form = document.getElementById("search-form");
 const input = document.getElementById("id_q");
@@ -161,8 +170,24 @@ function setupGeolocation() {
 }
 
 // --- The map -----------------------------------------------------------------
-const map = { leaflet: null, cluster: null, markers: new Map(), origin: null };
+// The server answers what is in view (mediation/markers.py): pins, grouped here
+// by Leaflet.markercluster, or, far out over many places, its own groups
+// ("bubbles"), fetched again when the map moves.
+const map = {
+  leaflet: null,
+  cluster: null,
+  bubbles: null,
+  markers: new Map(),
+  origin: null,
+  state: null,
+  loaded: null, // the last URL answered
+  complete: null, // the markers URL whose every pin is already on the map
+  controller: null,
+  timer: null,
+  fitPending: false,
+};
 const WIDE = "(min-width: 64rem)";
+const MOVE_DELAY = 250; // ms of calm after a move before asking the server
 
 function setupMap(config) {
   const leaflet = baseMap("map", config, {
@@ -176,16 +201,66 @@ function setupMap(config) {
   outlines(leaflet, config.outlines);
   map.cluster = clusterGroup();
   leaflet.addLayer(map.cluster);
+  map.bubbles = L.layerGroup().addTo(leaflet);
   map.leaflet = leaflet;
+  leaflet.on("moveend", () => scheduleView());
   return leaflet;
 }
 
-async function loadMarkers(url) {
-  const response = await fetch(url);
-  if (!response.ok) return;
-  const data = await response.json();
+/** The markers URL for the view, its box widened to the server's grid cells
+ * (a small directory: every marker of the search, whatever the view). */
+function viewUrl() {
+  if (!map.state.byView) return map.state.markers;
+  const zoom = map.leaflet.getZoom();
+  const { px, latRatio } = map.state.grid;
+  const lonStep = ((360 / 2 ** zoom) * px) / 256;
+  const latStep = lonStep * latRatio;
+  const bounds = map.leaflet.getBounds();
+  const snap = (value, step, round) => (round(value / step) * step).toFixed(6);
+  const bbox = [
+    snap(Math.max(bounds.getWest(), -180), lonStep, Math.floor),
+    snap(Math.max(bounds.getSouth(), -90), latStep, Math.floor),
+    snap(Math.min(bounds.getEast(), 180), lonStep, Math.ceil),
+    snap(Math.min(bounds.getNorth(), 90), latStep, Math.ceil),
+  ].join(",");
+  return `${map.state.markers}&bbox=${bbox}&zoom=${zoom}`;
+}
+
+function scheduleView(delay = MOVE_DELAY) {
+  clearTimeout(map.timer);
+  map.timer = setTimeout(loadView, delay);
+}
+
+async function loadView() {
+  if (!map.leaflet || !map.state) return;
+  if (map.complete === map.state.markers) return; // every pin of this search is there
+  const url = viewUrl();
+  if (url === map.loaded) return;
+  map.controller?.abort();
+  const controller = (map.controller = new AbortController());
+  let data;
+  try {
+    const response = await fetch(url, { signal: controller.signal });
+    if (!response.ok) return;
+    data = await response.json();
+  } catch {
+    return; // moved again (aborted) or offline: the list above says it all
+  }
+  map.loaded = url;
+  map.complete = data.complete ? map.state.markers : null;
+  const shown = render(data);
+  document.getElementById("map-hours-note").hidden = !data.hours_ignored;
+  if (map.fitPending && data.complete && shown.length) {
+    map.leaflet.fitBounds(L.latLngBounds(shown.map((m) => m.getLatLng())).pad(0.05), { maxZoom: 13 });
+  }
+  map.fitPending = false;
+}
+
+/** Draws an answer of the server; returns the pins. */
+function render(data) {
   const at = Object.fromEntries(data.fields.map((field, i) => [field, i]));
-  map.kindNames = data.kinds;
+  map.markers = new Map();
+  const shown = [];
   for (const row of data.rows) {
     const id = row[at.id];
     const name = row[at.name];
@@ -210,7 +285,26 @@ async function loadMarkers(url) {
     });
     if (!map.markers.has(id)) map.markers.set(id, []);
     map.markers.get(id).push(marker);
+    shown.push(marker);
   }
+  map.cluster.clearLayers();
+  map.cluster.addLayers(shown);
+  map.bubbles.clearLayers();
+  for (const [lat, lon, count, south, west, north, east] of data.clusters) {
+    const bubble = L.marker([lat, lon], {
+      icon: clusterIcon(count),
+      title: `${count.toLocaleString("fr-FR")} lieux : zoomer`,
+      keyboard: true,
+    });
+    bubble.on("click", () => {
+      const zoom = map.leaflet.getZoom();
+      if (south === north && west === east) map.leaflet.setView([lat, lon], zoom + 2);
+      else map.leaflet.fitBounds([[south, west], [north, east]], { padding: [20, 20], maxZoom: zoom + 3 });
+    });
+    map.bubbles.addLayer(bubble);
+  }
+  if (activeId !== null) setActive(activeId, { from: "list" });
+  return shown;
 }
 
 let activeId = null;
@@ -237,30 +331,27 @@ function setActive(id, { from }) {
 
 function showState(state) {
   if (!map.leaflet) return;
-  const wanted = state.ids === null ? null : new Set(state.ids);
-  map.cluster.clearLayers();
-  const shown = [];
-  for (const [id, markers] of map.markers) {
-    if (wanted === null || wanted.has(id)) shown.push(...markers);
+  if (map.state?.markers !== state.markers) {
+    map.loaded = null;
+    map.complete = null;
   }
-  map.cluster.addLayers(shown);
-
+  map.state = state;
   if (map.origin) map.origin.remove();
   map.origin = null;
+  map.fitPending = !state.origin;
   if (state.origin) {
     const [lat, lon, label] = state.origin;
     map.origin = L.marker([lat, lon], {
       icon: L.divIcon({ className: "pin-origin", iconSize: [22, 22] }),
       title: `Point de départ : ${label}`,
       keyboard: false,
+      interactive: false, // a click reaches the pin or the group beneath
       zIndexOffset: 1000,
     }).addTo(map.leaflet);
-    const near = state.nearest.flatMap((id) => map.markers.get(id) ?? []);
-    const bounds = L.latLngBounds([[lat, lon], ...near.map((m) => m.getLatLng())]);
+    const bounds = L.latLngBounds([[lat, lon], ...state.nearest]);
     map.leaflet.fitBounds(bounds.pad(0.15), { maxZoom: 14 });
-  } else if (shown.length) {
-    map.leaflet.fitBounds(L.latLngBounds(shown.map((m) => m.getLatLng())).pad(0.05), { maxZoom: 13 });
   }
+  scheduleView(0);
   wireList();
 }
 
@@ -356,8 +447,6 @@ async function startMap(config) {
   panel.classList.add("is-open");
   document.getElementById("map-open")?.remove();
   setupMap(config);
-  const state = readJSON("map-state");
-  await loadMarkers(state.markers);
   showState(readJSON("map-state"));
 }
 

@@ -96,6 +96,18 @@ export function pin(latlng, label, { main = false, ...options } = {}) {
   });
 }
 
+/** The bubble of a group of `count` places (the browser's groups and the server's). */
+export function clusterIcon(count) {
+  const L = window.L;
+  const [size, scale] = count < 10 ? [44, "s"] : count < 50 ? [48, "m"] : count < 1000 ? [52, "l"] : [64, "xl"];
+  const text = count.toLocaleString("fr-FR");
+  return L.divIcon({
+    className: `cluster cluster-${scale}`,
+    html: `${text}<span class="visually-hidden"> lieux : zoomer</span>`,
+    iconSize: [size, size],
+  });
+}
+
 /** A cluster group whose bubbles say how many places they hold. */
 export function clusterGroup() {
   const L = window.L;
@@ -103,15 +115,7 @@ export function clusterGroup() {
     showCoverageOnHover: false,
     maxClusterRadius: 45,
     chunkedLoading: true,
-    iconCreateFunction: (cluster) => {
-      const count = cluster.getChildCount();
-      const [size, scale] = count < 10 ? [44, "s"] : count < 50 ? [48, "m"] : [52, "l"];
-      return L.divIcon({
-        className: `cluster cluster-${scale}`,
-        html: `${count}<span class="visually-hidden"> lieux : zoomer</span>`,
-        iconSize: [size, size],
-      });
-    },
+    iconCreateFunction: (cluster) => clusterIcon(cluster.getChildCount()),
   });
 }
 

@@ -103,6 +103,32 @@ def test_the_map_follows_the_list(page, places):
     expect(page.locator("#map-note")).to_be_visible()
 
 
+def test_a_large_directory_comes_grouped_then_in_pins_when_zooming(page, places, monkeypatch):
+    from mediation import markers
+
+    # Counted as large above 4 markers: the server groups them when more are in view.
+    monkeypatch.setattr(markers, "MAX_POINTS", 4)
+    bourges = commune("18033")
+    for i in range(3):
+        StructureFactory(
+            name=f"Lieu de Bourges {i}",
+            commune=bourges,
+            latitude=bourges.latitude + 0.02 * (i + 1),
+            longitude=bourges.longitude,
+        )
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(page.base_url + "/?q=36000")
+    # From Châteauroux to Bourges, six places: the server's bubbles say how many.
+    bubbles = page.locator("#map .cluster")
+    expect(bubbles.first).to_be_visible()
+    counts = [int(text.split()[0]) for text in bubbles.all_inner_texts()]
+    assert sum(counts) == 6
+    assert page.locator("#map .pin").count() == 0
+    # A click on a bubble zooms in on its places: few enough, they come as pins.
+    bubbles.first.click()
+    expect(page.locator("#map .pin").first).to_be_visible()
+
+
 def test_open_a_place_and_read_its_hours(page, places):
     page.goto(page.base_url + "/?q=36000")
     page.get_by_role("link", name="Point numérique de Châteauroux").click()

@@ -1,4 +1,5 @@
-"""The map's one compact request: every published structure as marker rows."""
+"""The map's markers: every matching place while the directory is small, the view's
+pins or the server's clusters when it is large."""
 
 import gzip
 from datetime import timedelta
@@ -8,8 +9,9 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from mediation import choices, markers
 from mediation.models import DataVersion, ServiceType
-from tests.factories import StructureFactory
+from tests.factories import StopFactory, StructureFactory, commune
 
 pytestmark = pytest.mark.django_db
 URL = "/carte/lieux.json"
@@ -105,3 +107,129 @@ def test_demo_data_fits_in_a_small_download(client):
     rows = orjson.loads(gzip.decompress(response.content))["rows"]
     assert len(rows) == 293 + Stop.objects.count()  # each place, and each itinerant stop
     assert len(response.content) < 17_000  # bytes on the wire, for 293 places and their stops
+
+
+# --- A large directory: the view, in pins or in clusters --------------------------
+
+# Around Châteauroux, then a box over the whole region.
+CHATEAUROUX_BOX = "1.60,46.75,1.80,46.85"
+REGION_BOX = "-0.5,46.0,3.5,49.0"
+
+
+@pytest.fixture
+def large(monkeypatch):
+    """The directory counts as large from 4 markers on (606 places stay small)."""
+    monkeypatch.setattr(markers, "MAX_POINTS", 3)
+
+
+def test_a_small_directory_answers_every_matching_place_whatever_the_view(client):
+    inside = StructureFactory()
+    elsewhere = StructureFactory(commune=commune("18033"))  # Bourges
+    data = client.get(URL, {"bbox": CHATEAUROUX_BOX, "zoom": "14"}).json()
+    assert data["complete"] is True
+    assert {row[0] for row in data["rows"]} == {inside.pk, elsewhere.pk}
+
+
+def test_a_large_directory_answers_the_pins_in_view(client, large):
+    here = StructureFactory.create_batch(2)
+    StructureFactory.create_batch(3, commune=commune("18033"))  # Bourges, out of view
+    data = client.get(URL, {"bbox": CHATEAUROUX_BOX, "zoom": "13"}).json()
+    assert data["complete"] is False
+    assert data["clusters"] == []
+    assert sorted(row[0] for row in data["rows"]) == sorted(p.pk for p in here)
+
+
+def test_far_out_the_places_come_grouped_with_their_counts(client, large):
+    StructureFactory.create_batch(3)  # Châteauroux
+    bus = StructureFactory(commune=commune("18033"))  # Bourges, and a stop at Ardentes
+    StopFactory(structure=bus, commune=commune("36005"))
+    StructureFactory(status="draft")
+    data = client.get(URL, {"bbox": REGION_BOX, "zoom": "6"}).json()
+    assert data["rows"] == []
+    counts = sorted(cluster[2] for cluster in data["clusters"])
+    assert sum(counts) == 5  # four places and one stop; the draft is not counted
+    # Each bubble sits among its places and knows their extent (to zoom on a click).
+    for lat, lon, _count, south, west, north, east in data["clusters"]:
+        assert south <= lat <= north and west <= lon <= east
+    # Closer in, the same places split into more groups, then into pins.
+    closer = client.get(URL, {"bbox": REGION_BOX, "zoom": "9"}).json()["clusters"]
+    assert len(closer) > len(data["clusters"])
+    assert sum(cluster[2] for cluster in closer) == 5
+
+
+def test_the_map_shows_the_search_results(client, large):
+    wanted = StructureFactory.create_batch(2, services=[choices.Service.DEMARCHES])
+    others = StructureFactory.create_batch(3, services=[choices.Service.SECURITE])
+    mediatheque = ServiceType.objects.get(slug="mediatheque")
+    data = client.get(URL, {"bbox": CHATEAUROUX_BOX, "zoom": "13", "service": "demarches"})
+    assert sorted(row[0] for row in data.json()["rows"]) == sorted(p.pk for p in wanted)
+    far = client.get(URL, {"bbox": REGION_BOX, "zoom": "6", "service": "securite"}).json()
+    # Five places in all, three passing the filter: few enough to be pins.
+    assert sorted(row[0] for row in far["rows"]) == sorted(p.pk for p in others)
+    none = client.get(URL, {"bbox": REGION_BOX, "zoom": "6", "type": mediatheque.slug}).json()
+    assert none["rows"] == [] and none["clusters"] == []
+
+
+def test_open_now_keeps_the_pins_open_now(client, large, monkeypatch):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    monday_10h = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    monkeypatch.setattr(markers.timezone, "now", lambda: monday_10h)
+    StructureFactory.create_batch(2, opening_hours="Mo-Fr 09:00-12:00")
+    closed = StructureFactory(opening_hours="Sa 09:00-12:00")
+    rows = client.get(URL, {"bbox": CHATEAUROUX_BOX, "zoom": "13"}).json()["rows"]
+    assert closed.pk in {row[0] for row in rows}
+    data = client.get(URL, {"bbox": CHATEAUROUX_BOX, "zoom": "13", "open_now": "on"}).json()
+    assert closed.pk not in {row[0] for row in data["rows"]}
+    assert len(data["rows"]) == 2
+
+
+def test_clusters_say_when_they_ignore_the_hours(client, large):
+    StructureFactory.create_batch(5)
+    data = client.get(URL, {"bbox": REGION_BOX, "zoom": "6", "open_now": "on"}).json()
+    assert data["clusters"] and data["hours_ignored"] is True
+
+
+def test_a_box_the_map_never_sends_gets_a_clear_error(client):
+    for params in ({"bbox": "1,2,3"}, {"bbox": "a,b,c,d"}, {"bbox": "3,47,1,48"}, {"zoom": "x"}):
+        response = client.get(URL, params)
+        assert response.status_code == 400
+        assert "attendu" in response.json()["error"] or "avant" in response.json()["error"]
+
+
+def test_a_wide_box_at_a_close_zoom_is_answered_coarser(client, large):
+    StructureFactory.create_batch(5)
+    data = client.get(URL, {"bbox": "-180,-90,180,90", "zoom": "18"}).json()
+    assert sum(cluster[2] for cluster in data["clusters"]) == 5
+    assert markers.cells_of((-180, -90, 180, 90), 18)[0] < 18
+
+
+def test_the_pages_url_carries_the_version_and_is_immutable(client, large):
+    StructureFactory.create_batch(5)
+    url = markers.url({"service": ["demarches"]})
+    response = client.get(url + "&bbox=" + REGION_BOX + "&zoom=6")
+    assert "immutable" in response["Cache-Control"]
+    stale = client.get(URL, {"v": "ancienne", "bbox": REGION_BOX, "zoom": "6"})
+    assert "immutable" not in stale["Cache-Control"]
+    assert (
+        client.get(
+            URL, {"bbox": REGION_BOX, "zoom": "6"}, HTTP_IF_NONE_MATCH=stale["ETag"]
+        ).status_code
+        == 304
+    )
+
+
+def test_the_same_cells_are_one_answer_whatever_the_exact_box(client, large):
+    StructureFactory.create_batch(5)
+    lat_step, lon_step = markers.cell_steps(8)
+
+    def box(west, south, east, north):  # in cells
+        return f"{west * lon_step},{south * lat_step},{east * lon_step},{north * lat_step}"
+
+    # The box the browser sends (whole cells), and one inside the same cells.
+    first = client.get(URL, {"bbox": box(4, 190, 6, 191), "zoom": "8"})
+    second = client.get(URL, {"bbox": box(4.2, 190.3, 5.9, 190.8), "zoom": "8"})
+    assert first["ETag"] == second["ETag"]
+    assert first.json() == second.json()
+    assert sum(cluster[2] for cluster in first.json()["clusters"]) == 5

@@ -1,12 +1,14 @@
 """Public pages, server-rendered: the search without JavaScript, the structure page,
 "Signaler une erreur", the site pages."""
 
+import json
 import re
 
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
+from mediation import choices
 from mediation.models import ErrorReport, ServiceType
 from tests.factories import StopFactory, StructureFactory, commune
 
@@ -102,12 +104,23 @@ def test_pagination_links(client):
 
 
 def test_map_data_passed_as_json_script_not_inline(client):
-    structure = StructureFactory()
-    page = client.get("/", {"q": "chateauroux"}).content.decode()
+    structure = StructureFactory(services=[choices.Service.DEMARCHES])
+    StructureFactory(services=[choices.Service.SECURITE])  # filtered out
+    response = client.get("/", {"q": "chateauroux", "service": "demarches"})
+    page = response.content.decode()
     assert '<script id="map-state" type="application/json">' in page
-    assert f'"ids": [{structure.pk}]' in page
     assert '<script id="map-config" type="application/json">' in page
     assert '<script type="module" src="/static/js/home.js">' in page
+    state = json.loads(re.search(r'id="map-state" type="application/json">(.*?)</script>', page)[1])
+    # The page carries its own places only; the map asks the markers of the same
+    # search (its filters, the data version) for what is in view.
+    assert "ids" not in state
+    assert state["nearest"] == [[structure.latitude, structure.longitude]]
+    assert state["markers"].startswith("/carte/lieux.json?v=")
+    assert "service=demarches" in state["markers"]
+    assert "q=" not in state["markers"]  # the place does not filter the map
+    rows = client.get(state["markers"]).json()["rows"]
+    assert [row[0] for row in rows] == [structure.pk]
 
 
 # --- Structure page ------------------------------------------------------------
