@@ -8,7 +8,9 @@ in-process (the whole Django stack, DEBUG off, no network):
   p50/p95 server time, HTML size plain and gzipped;
 - API `near=` alone, with `type`, `service`, `bassin`, `public`, `gratuit`, and
   `bbox`: p50/p95 and SQL queries per request;
-- `/carte/lieux.json`: size plain and gzipped, time;
+- `/carte/lieux.json` by view: a 1280 × 800 map around the communes at zooms 6
+  to 14, with and without filters, the server's cache cold and warm: p50/p95,
+  size plain and gzipped;
 - exports (standard CSV and JSON, GeoJSON): time, bytes, peak memory (the
   process's resident memory sampled every 20 ms, above what it held before);
 - duplicates detection (`duplicates.probable_duplicates()`): time and pairs.
@@ -17,6 +19,7 @@ in-process (the whole Django stack, DEBUG off, no network):
     .venv/bin/python benchmarks/scale.py --postgres       # PostgreSQL mediation_scale
     .venv/bin/python benchmarks/scale.py --only api pages # some parts
     .venv/bin/python benchmarks/scale.py --points 30      # fewer requests per path
+    .venv/bin/python benchmarks/scale.py --database-url sqlite:////tmp/mine.sqlite3
 
 SCALE_SQLITE_URL and SCALE_POSTGRES_URL choose other databases (one per person
 on a shared machine).
@@ -40,7 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import api_speed  # the filler and the environment helpers
 
 PARTS = ("pages", "api", "markers", "exports", "duplicates")
-# Each engineer (or CI job) may point at its own database: the fill is kept.
+# Each engineer (or CI job) may point at its own database: the fill is kept
+# (SCALE_SQLITE_URL / SCALE_POSTGRES_URL or --database-url).
 SQLITE_URL = os.environ.get(
     "SCALE_SQLITE_URL", f"sqlite:///{tempfile.gettempdir()}/mediation_scale_100k.sqlite3"
 )
@@ -101,14 +105,18 @@ def inner(parts, points):
 
     django.setup()
     from django.db import connection
+    from django.template.base import Template
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
+    from django.test.utils import CaptureQueriesContext, _TestState, setup_test_environment
 
     from mediation import duplicates
     from mediation.models import Structure
     from territories.models import BassinDeVie, Commune
 
     setup_test_environment(debug=False)  # DEBUG off, as in production
+    # ...but without the test client's template instrumentation: it copies every
+    # template's context for assertions, which no production request pays.
+    Template._render = _TestState.saved_data.template_render
     started = time.perf_counter()
     api_speed.fill_synthetic()
     results = {
@@ -127,26 +135,35 @@ def inner(parts, points):
     )
     client = Client(HTTP_HOST="127.0.0.1")
 
-    def timed(path, params, warmup=3):
-        timings, sizes, queries = [], [], []
+    def timed(path, params, warmup=3, before=None):
+        timings, cpu_timings, sizes, queries = [], [], [], []
         for i, query in enumerate(params):
+            if before:
+                before()
             with CaptureQueriesContext(connection) as captured:
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
                 response = client.get(path, query)
                 if response.streaming:
                     content = b"".join(response.streaming_content)
                 else:
                     content = response.content
                 elapsed = (time.perf_counter() - start) * 1000
+                # The machine is shared: the process's own CPU time (Django and
+                # SQLite run in it) says what a request costs when others wait.
+                cpu = (time.process_time() - cpu) * 1000
             assert response.status_code == 200, (path, query, response.status_code, content[:300])
             if i >= warmup:
                 timings.append(elapsed)
+                cpu_timings.append(cpu)
                 sizes.append((len(content), len(gzip.compress(content, 6))))
                 queries.append(len(captured))
         sizes.sort()
         middle = sizes[len(sizes) // 2]
+        cpu_figures = percentiles(cpu_timings)
         return {
             **percentiles(timings),
+            "p50 ms CPU": cpu_figures["p50 ms"],
+            "p95 ms CPU": cpu_figures["p95 ms"],
             "Ko (médiane)": round(middle[0] / 1000, 1),
             "Ko gzip (médiane)": round(middle[1] / 1000, 1),
             "requêtes SQL (max)": max(queries),
@@ -167,6 +184,16 @@ def inner(parts, points):
             ),
             "/?q=<commune>&service=demarches": timed(
                 "/", [{"q": name, "service": "demarches"} for name, *_ in sample]
+            ),
+            "/?q=<commune>&type=mediatheque": timed(
+                "/", [{"q": name, "type": "mediatheque"} for name, *_ in sample]
+            ),
+            "/?lat&lon&service=demarches&free": timed(
+                "/",
+                [
+                    {"lat": f"{lat:.5f}", "lon": f"{lon:.5f}", "service": "demarches", "free": "on"}
+                    for _, lat, lon, _ in sample
+                ],
             ),
         }
     progress(results)
@@ -198,17 +225,7 @@ def inner(parts, points):
         results["API"] = api
     progress(results)
     if "markers" in parts:
-        start = time.perf_counter()
-        response = client.get("/carte/lieux.json")
-        elapsed = (time.perf_counter() - start) * 1000
-        content = response.content
-        if response.get("Content-Encoding") == "gzip":
-            content = gzip.decompress(content)
-        results["marqueurs /carte/lieux.json"] = {
-            "Ko": round(len(content) / 1000, 1),
-            "Ko gzip": round(len(gzip.compress(content, 6)) / 1000, 1),
-            "premier appel ms": round(elapsed, 1),
-        }
+        results["carte /carte/lieux.json"] = markers_figures(timed, sample, rng)
     progress(results)
     if "exports" in parts:
         exports = {}
@@ -245,6 +262,58 @@ def inner(parts, points):
     print(json.dumps(results, ensure_ascii=False))
 
 
+# What a 1280 × 800 px map shows at each zoom, around a commune.
+VIEW_PX = (1280, 800)
+MARKER_ZOOMS = (6, 8, 10, 12, 14)
+
+
+def view_box(lat, lon, zoom):
+    """(west, south, east, north) of a `VIEW_PX` map centred on the point."""
+    import math
+
+    degrees_per_px = 360 / (256 * 2**zoom)
+    half_lon = VIEW_PX[0] / 2 * degrees_per_px
+    half_lat = VIEW_PX[1] / 2 * degrees_per_px * math.cos(math.radians(lat))
+    return lon - half_lon, lat - half_lat, lon + half_lon, lat + half_lat
+
+
+def markers_figures(timed, sample, rng):
+    """The markers by view: at each zoom, around the sample's communes, with and
+    without the search's filters; `froid`: the server's cache emptied before each
+    request (every answer computed), `chaud`: the same URLs again."""
+    from django.core.cache import cache
+
+    from mediation import markers
+    from mediation.versioning import structures_version
+
+    size = markers.directory_size(structures_version()[0])
+    figures = {
+        "marqueurs dans l’annuaire": size,
+        "un seul fichier (petit annuaire)": size <= markers.MAX_POINTS,
+        "pins par réponse au plus": markers.MAX_POINTS,
+    }
+    cold = cache.clear
+    for zoom in MARKER_ZOOMS:
+        views = []
+        for _, lat, lon, _ in sample:
+            west, south, east, north = view_box(
+                lat + rng.uniform(-0.05, 0.05), lon + rng.uniform(-0.05, 0.05), zoom
+            )
+            views.append({"bbox": f"{west:.5f},{south:.5f},{east:.5f},{north:.5f}", "zoom": zoom})
+        figures[f"zoom {zoom}"] = {
+            "froid": timed("/carte/lieux.json", views, before=cold),
+            "chaud": timed("/carte/lieux.json", views),
+            "froid service=demarches": timed(
+                "/carte/lieux.json", [v | {"service": "demarches"} for v in views], before=cold
+            ),
+            "froid type=mediatheque": timed(
+                "/carte/lieux.json", [v | {"type": "mediatheque"} for v in views], before=cold
+            ),
+        }
+    figures["sans cadre (le monde, zoom 6)"] = timed("/carte/lieux.json", [{}] * 8, before=cold)
+    return figures
+
+
 def progress(results):
     """The figures so far, on stderr: a long run shows what it measured as it goes."""
     print(json.dumps(results, ensure_ascii=False), file=sys.stderr, flush=True)
@@ -255,13 +324,17 @@ def main():
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL plutôt que SQLite")
     parser.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS))
     parser.add_argument("--points", type=int, default=55, help="communes tirées par mesure")
+    parser.add_argument(
+        "--database-url",
+        help="base à remplir et mesurer (sinon SCALE_SQLITE_URL / SCALE_POSTGRES_URL)",
+    )
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inner:
         inner(args.only, args.points)
         return
-    url = POSTGRES_URL if args.postgres else SQLITE_URL
-    if args.postgres:
+    url = args.database_url or (POSTGRES_URL if args.postgres else SQLITE_URL)
+    if url.startswith("postgres"):
         api_speed.ensure_postgres_database(url)
     # DEBUG=1 only for the static files' storage (no collectstatic); the measure
     # itself runs with DEBUG off.
