@@ -25,7 +25,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Sqrt
-from django.db.models.lookups import Range
+from django.db.models.lookups import In, Range
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -375,6 +375,26 @@ class _Selective(Func):
         return f"likelihood({sql}, 0.001)", params
 
 
+class _AmongIds(In):
+    """`lhs IN (subquery)`, which PostgreSQL answers from an index even inside an OR.
+
+    PostgreSQL runs `id IN (SELECT …)` as a hashed subplan that no index answers:
+    OR'ed with the box, it reads every place (100,000: 90 ms). Written
+    `id = ANY(ARRAY(SELECT …))`, it is an index condition, and the OR two index
+    scans (4 ms). Other databases get the IN as it is.
+    """
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
+
+
+def with_stop_in_box(box):
+    """The condition "one of the structure's itinerant stops lies in `box`"."""
+    return _AmongIds(F("pk"), Stop.objects.filter(in_box(*box)).values("structure_id").query)
+
+
 def in_box(south, north, west, east, prefix=""):
     """The condition "the row's `latitude`/`longitude` lie in the box", as the
     index `(status, latitude, longitude, id)` answers it first."""
@@ -549,8 +569,7 @@ class StructureQuerySet(models.QuerySet):
         queryset, box = self, None
         if radius_km is not None:
             box = bounding_box(lat, lon, float(radius_km))
-            stops = Stop.objects.filter(in_box(*box)).values("structure_id")
-            queryset = queryset.filter(in_box(*box) | Q(pk__in=stops))
+            queryset = queryset.filter(in_box(*box) | with_stop_in_box(box))
         queryset = queryset.alias(squared_degrees=NearestSquaredDegrees(lat, lon, box)).annotate(
             distance_km=_distance_km()
         )
@@ -589,8 +608,8 @@ class StructureQuerySet(models.QuerySet):
     def in_bbox(self, west, south, east, north):
         """Structures with a location in the rectangle (GeoJSON order): their own
         position or one of their itinerant stops."""
-        box = in_box(south, north, west, east)
-        return self.filter(box | Q(pk__in=Stop.objects.filter(box).values("structure_id")))
+        box = (south, north, west, east)
+        return self.filter(in_box(*box) | with_stop_in_box(box))
 
 
 class Structure(ValidatedModel):
