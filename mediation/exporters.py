@@ -24,6 +24,9 @@ from mediation.models import Structure
 STANDARD_VERSION = standard.VERSION
 # The 32 columns of the standard, in the schema's order (see `mediation.standard`).
 STANDARD_FIELDS = standard.NAMES
+# With `?colonnes=regionales`: the directory's own columns after them (both dates of
+# the information among them). The default export stays exactly the schema's.
+WITH_REGIONAL_FIELDS = (*standard.NAMES, *standard.REGIONAL_NAMES)
 
 # The standard asks for a SIRET or RNA number and says to write fourteen zeros
 # when the place has none (or it is unknown).
@@ -134,11 +137,14 @@ def _joined(values):
     return SEPARATOR.join(values)
 
 
-def standard_record(structure):
-    """One structure as a dict of the standard's 32 columns (Python values).
+def standard_record(structure, *, regional=False):
+    """One structure as a dict of the standard's 32 columns (Python values), then, with
+    `regional`, the directory's own columns (`standard.REGIONAL_COLUMNS`).
 
     Multi-valued columns are "|"-joined strings, `latitude`/`longitude` floats
-    or None, `date_maj` a `date`, every other column a string ("" when empty).
+    or None, `date_maj` a `date`, the regional dates aware datetimes (in France's
+    time) or None, `accessible_fauteuil_roulant` a bool or None, every other
+    column a string ("" when empty).
     """
     record = {}
     for column in standard.COLUMNS:
@@ -171,13 +177,32 @@ def standard_record(structure):
     # A place entered here was collected by the directory itself; naming it
     # lets the file be imported again (places are keyed by source and id).
     record["source"] = structure.source or settings.SITE_NAME
-    return {column: record[column] for column in STANDARD_FIELDS}
+    if not regional:
+        return {column: record[column] for column in STANDARD_FIELDS}
+    return {column: record[column] for column in STANDARD_FIELDS} | _regional(structure)
 
 
-def standard_records(queryset=None):
-    """Standard records of the published structures (or of `queryset`)."""
+def _regional(structure):
+    """The directory's own columns. None of them is deducible: nothing here is a value
+    the source did not say or a person did not confirm (see `Structure.deduced`)."""
+    record = {}
+    for column in standard.REGIONAL_COLUMNS:
+        value = getattr(structure, column.attribute)
+        if column.multiple:
+            value = _joined(value)
+        elif hasattr(value, "tzinfo"):
+            value = timezone.localtime(value)
+        elif value is None and column.field.get_internal_type() != "BooleanField":
+            value = ""
+        record[column.name] = value
+    return record
+
+
+def standard_records(queryset=None, *, regional=False):
+    """Standard records of the published structures (or of `queryset`), with the
+    regional columns when `regional`."""
     structures = export_queryset(queryset).prefetch_related("kinds")
-    return (standard_record(s) for s in structures.iterator(chunk_size=500))
+    return (standard_record(s, regional=regional) for s in structures.iterator(chunk_size=500))
 
 
 # Validated columns whose legitimate values may start with "+" or "-": written
@@ -199,13 +224,11 @@ def batched(iterable, size):
         yield batch
 
 
-def standard_csv_chunks(records, *, rows_per_chunk=500):
-    """The standard's CSV piece by piece (str): its 32 columns in order, UTF-8,
-    "," between cells. Holds `rows_per_chunk` rows at a time, whatever the count."""
+def standard_csv_chunks(records, *, columns=STANDARD_FIELDS, rows_per_chunk=500):
+    """The standard's CSV piece by piece (str): its 32 columns in order (or `columns`),
+    UTF-8, "," between cells. Holds `rows_per_chunk` rows at a time, whatever the count."""
     buffer = io.StringIO()
-    writer = csvfiles.Writer(
-        buffer, STANDARD_FIELDS, exact=CSV_EXACT_COLUMNS, lineterminator="\r\n"
-    )
+    writer = csvfiles.Writer(buffer, columns, exact=CSV_EXACT_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for batch in batched(records, rows_per_chunk):
         writer.writerows(batch)
@@ -215,9 +238,9 @@ def standard_csv_chunks(records, *, rows_per_chunk=500):
     yield buffer.getvalue()
 
 
-def standard_csv(records):
+def standard_csv(records, *, columns=STANDARD_FIELDS):
     """The standard's CSV as one string (see `standard_csv_chunks()`)."""
-    return "".join(standard_csv_chunks(records))
+    return "".join(standard_csv_chunks(records, columns=columns))
 
 
 def _json_value(value):
@@ -228,14 +251,15 @@ def _json_value(value):
     return value
 
 
-def standard_json_chunks(records, *, rows_per_chunk=500):
-    """The standard as a JSON array of objects, piece by piece (bytes), exactly as
-    `orjson.dumps(rows, option=OPT_INDENT_2)` writes it whole; empty cells are null."""
+def standard_json_chunks(records, *, columns=STANDARD_FIELDS, rows_per_chunk=500):
+    """The standard as a JSON array of objects (its 32 columns, or `columns`), piece by
+    piece (bytes), exactly as `orjson.dumps(rows, option=OPT_INDENT_2)` writes it whole;
+    empty cells are null."""
     opened = False
     for batch in batched(records, rows_per_chunk):
         pieces = []
         for record in batch:
-            row = {column: _json_value(record[column]) for column in STANDARD_FIELDS}
+            row = {column: _json_value(record[column]) for column in columns}
             # One level deeper than the object alone; a raw newline only ever
             # separates tokens (newlines inside strings are escaped).
             item = orjson.dumps(row, option=orjson.OPT_INDENT_2).replace(b"\n", b"\n  ")
@@ -245,9 +269,9 @@ def standard_json_chunks(records, *, rows_per_chunk=500):
     yield b"\n]" if opened else b"[]"
 
 
-def standard_json(records):
+def standard_json(records, *, columns=STANDARD_FIELDS):
     """The standard as a JSON array of objects (bytes); empty cells are null."""
-    return b"".join(standard_json_chunks(records))
+    return b"".join(standard_json_chunks(records, columns=columns))
 
 
 def stop_items(structures):

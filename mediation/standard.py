@@ -99,7 +99,8 @@ COLUMNS = (
 )
 
 # The directory's own fields, which the standard has no column for: the API
-# publishes them after the standard's, under names in the same style.
+# publishes them after the standard's, under names in the same style, and the
+# export adds them after its 32 columns when asked (`?colonnes=regionales`).
 REGIONAL_COLUMNS = (
     Column(
         "horaires_precisions",
@@ -115,8 +116,15 @@ REGIONAL_COLUMNS = (
         "updated_at",
         help="Dernière modification dans l’annuaire (voir updated_since).",
     ),
+    Column(
+        "verifie_le",
+        "verified_at",
+        help="Dernière vérification des informations par le lieu ou son médiateur (null : "
+        "jamais). `modifie_le` est la dernière modification de la fiche dans l’annuaire.",
+    ),
 )
 
 NAMES = tuple(column.name for column in COLUMNS)
+REGIONAL_NAMES = tuple(column.name for column in REGIONAL_COLUMNS)
 REQUIRED = tuple(column.name for column in COLUMNS if column.required)
 BY_NAME = {column.name: column for column in (*COLUMNS, *REGIONAL_COLUMNS)}

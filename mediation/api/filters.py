@@ -23,7 +23,7 @@ from drf_spectacular.drainage import set_override
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from mediation import choices
+from mediation import choices, standard
 from mediation.fields import SEARCH_MAX_CHARS, SearchTextField
 from mediation.models import ServiceType, Structure
 from territories.models import Commune
@@ -524,3 +524,27 @@ def _describe(filterset_class):
 
 _describe(StructureFilter)
 _describe(CommuneFilter)
+
+
+class StandardExportFilter(StructureFilter):
+    """The export's filters (those of /structures/), and which columns it writes."""
+
+    STANDARD, REGIONAL = "standard", "regionales"
+    colonnes = django_filters.ChoiceFilter(
+        choices=[
+            (STANDARD, "les 32 colonnes du standard, strictement à son schéma"),
+            (REGIONAL, "les 32 colonnes du standard, puis celles de l’annuaire"),
+        ],
+        method="keep_all",
+        help_text="Colonnes écrites : standard (par défaut, le fichier valide au schéma "
+        "national) ou regionales (ajoute après les 32 colonnes celles de l’annuaire : "
+        + ", ".join(standard.REGIONAL_NAMES)
+        + ").",
+    )
+
+    def keep_all(self, queryset, name, value):
+        return queryset  # which columns, not which places: read by the view
+
+    @property
+    def regional(self):
+        return self.form.cleaned_data.get("colonnes") == self.REGIONAL

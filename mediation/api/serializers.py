@@ -37,6 +37,9 @@ COLUMNS = sorted(
 # Public name → model attribute (for the fast path's values() and the write API).
 STRUCTURE_FIELDS = {column.name: column.attribute for column in COLUMNS}
 LIST_FIELDS = {column.name for column in COLUMNS if column.multiple}
+DATETIME_FIELDS = {
+    column.name for column in COLUMNS if column.field.get_internal_type() == "DateTimeField"
+}
 # Computed or joined fields, in the output order after `nom`.
 EXTRA_VALUES = (
     "pk",
@@ -78,7 +81,7 @@ def structure_queryset(queryset):
 
 def structure_values(queryset, *, distance=False):
     """A values() queryset of what `structure_rows()` needs (ordering kept)."""
-    columns = [*STRUCTURE_FIELDS.values(), *EXTRA_VALUES]
+    columns = list(dict.fromkeys([*STRUCTURE_FIELDS.values(), *EXTRA_VALUES]))
     if distance:
         columns.append("distance_km")
     return queryset.values(*columns)
@@ -122,15 +125,15 @@ def structure_rows(values, request=None, kinds=None):
             value = v[attribute]
             if public in to_list and not isinstance(value, list):
                 value = to_list[public](value)
+            elif public in DATETIME_FIELDS and value is not None:
+                value = to_datetime(value)
             row[public] = value
-        row["modifie_le"] = to_datetime(v["updated_at"])
         row["commune"] = v["commune__name"] or v["city"]
         row["departement"] = v["commune__department_id"]
         row["bassin_de_vie"] = v["commune__bassin__slug"]
         row["types"] = kinds.get(v["pk"], [])
         row["url"] = f"{prefix}{v['slug']}/"
         row["date_maj"] = _date_maj(v)
-        row["verifie_le"] = to_datetime(v["verified_at"]) if v["verified_at"] else None
         split_deduced(row, v["deduced"])
         if "distance_km" in v:
             row["distance_km"] = round(v["distance_km"], 3)
@@ -208,12 +211,6 @@ class StructureSerializer(serializers.Serializer):
     types = serializers.SerializerMethodField(help_text="Types de lieu (identifiants de /types/).")
     url = serializers.SerializerMethodField(help_text="Page du lieu sur le site.")
     date_maj = serializers.SerializerMethodField(help_text="Date de mise à jour de l’information.")
-    verifie_le = serializers.DateTimeField(
-        source="verified_at",
-        allow_null=True,
-        help_text="Dernière vérification des informations par le lieu (null : jamais). "
-        "`modifie_le` est la dernière modification de la fiche dans l’annuaire.",
-    )
     valeurs_deduites = serializers.SerializerMethodField(
         help_text="Valeurs déduites par l’import (du type de lieu, d’un texte), pas encore "
         "confirmées : absentes des champs du standard ci-dessus, mais prises en compte par "

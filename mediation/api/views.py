@@ -40,6 +40,7 @@ from mediation import choices, exporters, permissions, response_cache, tombstone
 from mediation.api.filters import (
     CommuneFilter,
     SinceField,
+    StandardExportFilter,
     StrictFilterBackend,
     StructureFilter,
     parameter_errors,
@@ -480,22 +481,27 @@ class StandardExportView(StructuresConditionalMixin, APIView):
     filename = "lieux-mediation-numerique-centre-val-de-loire"
     # Read by drf-spectacular to list the filters (get() applies them itself).
     filter_backends = [StrictFilterBackend]
-    filterset_class = StructureFilter
+    filterset_class = StandardExportFilter
     queryset = Structure.objects.none()
 
     def get(self, request, *args, **kwargs):
         def build():
-            filterset = StructureFilter(
+            filterset = StandardExportFilter(
                 request.query_params, queryset=Structure.objects.published(), request=request
             )
             if not filterset.is_valid():
                 raise translate_validation(filterset.errors)
-            records = exporters.standard_records(filterset.qs.order_by())
+            regional = filterset.regional
+            records = exporters.standard_records(filterset.qs.order_by(), regional=regional)
+            columns = exporters.WITH_REGIONAL_FIELDS if regional else exporters.STANDARD_FIELDS
             extension = request.accepted_renderer.format
             if extension == "csv":
-                chunks = (text.encode() for text in exporters.standard_csv_chunks(records))
+                chunks = (
+                    text.encode()
+                    for text in exporters.standard_csv_chunks(records, columns=columns)
+                )
             else:
-                chunks = exporters.standard_json_chunks(records)
+                chunks = exporters.standard_json_chunks(records, columns=columns)
             return streamed(
                 request,
                 chunks,
@@ -508,7 +514,12 @@ class StandardExportView(StructuresConditionalMixin, APIView):
 _EXPORT_DESCRIPTION = (
     "Tous les lieux publiés au format du standard national des lieux de médiation numérique "
     "1.0.2 (LaMednum / ANCT) : ses 32 colonnes, dans son ordre, valeurs multiples séparées "
-    "par « | ». Les filtres de /structures/ s’appliquent (par exemple `departement=37`)."
+    "par « | ». Les filtres de /structures/ s’appliquent (par exemple `departement=37`). "
+    "Le standard n’a qu’une date (`date_maj`) ; `colonnes=regionales` ajoute après ses "
+    "colonnes celles de l’annuaire, dont `verifie_le` (dernière vérification par le lieu) et "
+    "`modifie_le` (dernière modification de la fiche) — le fichier n’est alors plus "
+    "strictement au schéma. Une valeur déduite par l’import et non confirmée n’est jamais "
+    "exportée."
 )
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from frictionless import Resource, Schema, system
 
-from mediation import choices, exporters
+from mediation import choices, exporters, standard
 from mediation.importers import Outcome, run_import
 from mediation.models import ServiceType, Structure
 from tests.factories import StructureFactory
@@ -133,3 +133,19 @@ def test_round_trip_gives_the_same_file(tmp_path, file_format):
     assert second.read_bytes() == first.read_bytes()
     # Importing our own export again changes nothing.
     assert run_import(second).count(Outcome.UNCHANGED) == count
+
+
+def test_the_regional_columns_are_all_the_schema_would_refuse(schema, tmp_path):
+    """Why they are optional (`?colonnes=regionales`): the schema accepts no extra column."""
+    varied_structures()
+    path = tmp_path / "regional.csv"
+    call_command("export_structures", "--output", str(path), "--colonnes-regionales")
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    assert tuple(rows[0]) == exporters.WITH_REGIONAL_FIELDS
+    _report, errors = validate(Resource(path=str(path), schema=schema))
+    assert [error[2] for error in errors] == ["extra-label"] * len(standard.REGIONAL_NAMES)
+    standard_only = tmp_path / "standard-part.csv"
+    with standard_only.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(row[:32] for row in rows)
+    _report, errors = validate(Resource(path=str(standard_only), schema=schema))
+    assert errors == []

@@ -1,4 +1,4 @@
-"""`python manage.py export_structures [--format csv|json] [--output FILE]`."""
+"""`python manage.py export_structures [--format csv|json] [--output FILE] [--colonnes-regionales]`."""
 
 from django.core.management.base import BaseCommand
 
@@ -16,8 +16,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--output", "-o", metavar="FICHIER", help="Fichier à écrire (sortie standard sinon)."
         )
+        parser.add_argument(
+            "--colonnes-regionales",
+            action="store_true",
+            dest="regional",
+            help="Ajoute après les 32 colonnes du standard celles de l’annuaire (dont verifie_le "
+            "et modifie_le) : le fichier n’est alors plus strictement au schéma du standard.",
+        )
 
-    def handle(self, *args, file_format="csv", output=None, **options):
+    def handle(self, *args, file_format="csv", output=None, regional=False, **options):
         # Written piece by piece: memory stays the same whatever the number of places.
         count = 0
 
@@ -27,11 +34,15 @@ class Command(BaseCommand):
                 count += 1
                 yield record
 
-        records = counted(exporters.standard_records())
+        records = counted(exporters.standard_records(regional=regional))
+        columns = exporters.WITH_REGIONAL_FIELDS if regional else exporters.STANDARD_FIELDS
         if file_format == "csv":
-            chunks = (text.encode("utf-8") for text in exporters.standard_csv_chunks(records))
+            chunks = (
+                text.encode("utf-8")
+                for text in exporters.standard_csv_chunks(records, columns=columns)
+            )
         else:
-            chunks = exporters.standard_json_chunks(records)
+            chunks = exporters.standard_json_chunks(records, columns=columns)
         if output:
             with open(output, "wb") as handle:
                 handle.writelines(chunks)
