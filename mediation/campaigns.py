@@ -186,8 +186,9 @@ class ProposedChange(models.Model):
     """A correction sent by a place through its campaign link, waiting for a coordinator.
 
     `data` holds the edit form's submitted values of the fields the place
-    changed; `changes` the readable diff (label, before, after) shown to the
-    coordinator. Accepting re-validates the values with the same form.
+    changed, `stops` its itinerant stops changed (`proposed_stops()`);
+    `changes` the readable diff (label, before, after) shown to the
+    coordinator. Accepting re-validates the values with the same forms.
     """
 
     class State(models.TextChoices):
@@ -210,6 +211,13 @@ class ProposedChange(models.Model):
         related_name="proposed_changes",
     )
     data = models.JSONField("valeurs proposées")
+    stops = models.JSONField(
+        "étapes proposées",
+        default=list,
+        blank=True,
+        help_text="Étapes changées : identifiant (vide pour une nouvelle), suppression, "
+        "valeurs saisies des champs changés.",
+    )
     changes = models.JSONField("modifications")
     created_at = models.DateTimeField("proposée le", default=timezone.now)
     state = models.CharField("état", max_length=10, choices=State.choices, default=State.PENDING)
@@ -339,9 +347,34 @@ def confirm(*, mail):
     return True
 
 
+def proposed_stops(stops, data):
+    """The stops a place changed in the editor (a valid `StopFormSet` bound to `data`):
+    [{"id": the stop's id, or None for a new one, "delete": bool, "values": {field:
+    [typed values]}}], the values of the fields changed (all of them for a new stop)."""
+    proposed = []
+    for stop_form in stops.forms:
+        if not stop_form.has_changed():
+            continue
+        pk = stop_form.instance.pk
+        names = (
+            [n for n in stop_form.changed_data if n not in ("id", "DELETE")]
+            if pk
+            else [n for n in stop_form.fields if n not in ("id", "DELETE")]
+        )
+        proposed.append(
+            {
+                "id": pk,
+                "delete": stop_form in stops.deleted_forms,
+                "values": {name: data.getlist(stop_form.add_prefix(name)) for name in names},
+            }
+        )
+    return proposed
+
+
 @transaction.atomic
-def propose_correction(*, mail, data, changes, build_url):
-    """Keep the place's correction for the coordinator, who is told by e-mail."""
+def propose_correction(*, mail, data, changes, build_url, stops=()):
+    """Keep the place's correction (`stops`: `proposed_stops()`) for the coordinator, who
+    is told by e-mail."""
     from mediation.space import emails
 
     if not _close(mail, CampaignMail.Outcome.CORRECTED):
@@ -350,6 +383,7 @@ def propose_correction(*, mail, data, changes, build_url):
         structure=mail.structure,
         campaign_mail=mail,
         data=data,
+        stops=list(stops),
         changes=[[change.label, change.old, change.new] for change in changes],
     )
     emails.send(
@@ -372,6 +406,64 @@ def unsubscribe(*, mail):
     )
 
 
+def _stops_as_proposed(structure, proposed):
+    """(the stops' formset with the place's changes applied onto its stops as they are now,
+    or None when it changed none; the errors, in French)."""
+    from django.http import QueryDict
+
+    from mediation.space.forms import StopFormSet
+    from mediation.space.merge import posted
+
+    if not proposed:
+        return None, []
+    current = StopFormSet(instance=structure, prefix="stops")
+    data = QueryDict(mutable=True)
+    index_of = {}
+    for index, stop_form in enumerate(current.initial_forms):
+        index_of[stop_form.instance.pk] = index
+        for name in stop_form.fields:
+            value = posted(stop_form[name])
+            if value is not None:
+                data.setlist(
+                    stop_form.add_prefix(name), value if isinstance(value, list) else [value]
+                )
+    total, errors = len(index_of), []
+    for stop in proposed:
+        if stop["id"] is None:
+            index, total = total, total + 1
+        elif stop["id"] in index_of:
+            index = index_of[stop["id"]]
+        elif stop["delete"]:
+            continue  # already gone
+        else:
+            place = (stop["values"].get("place") or ["une étape"])[0]
+            errors.append(f"Étape « {place} » : elle a été supprimée depuis la correction")
+            continue
+        if stop["delete"]:
+            data[f"stops-{index}-DELETE"] = "on"
+        for name, values in stop["values"].items():
+            data.setlist(f"stops-{index}-{name}", values)
+    data.update(
+        {
+            "stops-TOTAL_FORMS": str(total),
+            "stops-INITIAL_FORMS": str(len(index_of)),
+            "stops-MIN_NUM_FORMS": "0",
+            "stops-MAX_NUM_FORMS": "1000",
+        }
+    )
+    stops = StopFormSet(data, instance=structure, prefix="stops")
+    if not stops.is_valid():
+        for stop_form in stops.forms:
+            place = stop_form.data.get(stop_form.add_prefix("place")) or "nouvelle étape"
+            for name, messages in stop_form.errors.items():
+                what = f"Étape « {place} »"
+                if name in stop_form.fields:
+                    what += f" : {stop_form.fields[name].label}"
+                errors.append(f"{what} : {' '.join(messages)}")
+        errors += list(stops.non_form_errors())
+    return stops, errors
+
+
 @transaction.atomic
 def accept_correction(*, proposal, user):
     """Apply the fields the place changed onto the listing as it is now (fields others
@@ -385,11 +477,16 @@ def accept_correction(*, proposal, user):
     for key, values in proposal.data.items():
         data.setlist(key, values)
     form = StructureForm(data, instance=structure)
+    stops, errors = _stops_as_proposed(structure, proposal.stops)
     if not form.is_valid():
-        return [
-            f"{form.fields[name].label if name in form.fields else 'fiche'} : {' '.join(errors)}"
-            for name, errors in form.errors.items()
+        errors += [
+            f"{form.fields[name].label if name in form.fields else 'fiche'} : {' '.join(messages)}"
+            for name, messages in form.errors.items()
         ]
+    if errors:
+        return errors
+    if stops is not None:
+        stops.save()  # first: the place's history record then follows its stops' records
     # The place saw the deduced values "à confirmer" in the editor: what it kept is confirmed.
     form.confirm_deduced()
     structure = form.save(commit=False)

@@ -1,13 +1,11 @@
 """Pages of the update campaign (see `mediation.campaigns`): no account needed.
 
 The link of a campaign mail leads to `campaign`: "tout est juste", "corriger
-ma fiche" (`campaign_correct`, the mediators' editor; the correction waits for
-the coordinator) or "devenir médiateur" (an invitation, the usual way). The
+ma fiche" (`campaign_correct`, the mediators' editor, hours and itinerant stops
+included; the correction waits for the coordinator) or "devenir médiateur" (an invitation, the usual way). The
 coordinators launch a campaign and read its report from "Mon espace", and
 decide the corrections in their moderation queue.
 """
-
-from types import SimpleNamespace
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,10 +21,8 @@ from mediation import campaigns, opening_hours, permissions
 from mediation.maps import map_config
 from mediation.models import Campaign, Invitation, ProposedChange, Structure
 from mediation.space import views as space_views
-from mediation.space.forms import StructureForm
+from mediation.space.forms import StopFormSet, StructureForm
 from territories.models import BassinDeVie
-
-NO_STOPS = SimpleNamespace(forms=[], deleted_forms=[])
 
 
 def _mail_or_error(request, token):
@@ -106,8 +102,9 @@ def campaign_correct(request, token):
         if action == "geocode":
             extra["geocoded"] = space_views._geocode_into(data) or False
         form = StructureForm(data, instance=structure)
-        if action in {"preview", "save"} and form.is_valid():
-            changes = space_views._preview_changes(form, NO_STOPS)
+        stops = StopFormSet(data, instance=structure, prefix="stops")
+        if action in {"preview", "save"} and form.is_valid() and stops.is_valid():
+            changes = space_views._preview_changes(form, stops)
             if action == "save" and changes:
                 fields = [name for name in form.changed_data if name != "version"]
                 values = {
@@ -117,6 +114,7 @@ def campaign_correct(request, token):
                 proposal = campaigns.propose_correction(
                     mail=mail,
                     data=values,
+                    stops=campaigns.proposed_stops(stops, request.POST),
                     changes=changes,
                     build_url=request.build_absolute_uri,
                 )
@@ -133,12 +131,14 @@ def campaign_correct(request, token):
                 hours_lines=opening_hours.describe(form.cleaned_data.get("opening_hours")),
             )
     else:
-        form = StructureForm(instance=Structure.objects.get(pk=mail.structure_id))
+        form = StructureForm(instance=structure)
+        stops = StopFormSet(instance=structure, prefix="stops")
     return render(
         request,
         "space/campaign/correct.html",
         {
             "form": form,
+            "stops": stops,
             "structure": mail.structure,
             "token": token,
             "geocode_url": reverse("space:campaign_geocode", args=[token]),

@@ -30,6 +30,7 @@ from mediation.models import (
     Invitation,
     JoinRequest,
     ProposedChange,
+    Stop,
     Structure,
     User,
 )
@@ -153,15 +154,39 @@ def _preview_changes(form, stops):
         if old != new:
             changes.append(Change(label, old, new))
     for stop_form in stops.forms:
-        if not stop_form.has_changed():
+        if stop_form.has_changed():
+            changes += _stop_changes(stop_form, deleted=stop_form in stops.deleted_forms)
+    return changes
+
+
+def _stop_value(name, value):
+    """A stop's value as `display_value` reads it (the commune by its code)."""
+    return value.pk if name == "commune" and value is not None else value
+
+
+def _stop_changes(stop_form, *, deleted):
+    """The lines of one stop's change: each field changed ("Étape « X » : Précisions :
+    old → new"), or the stop deleted, or added with what it says."""
+    before = (
+        Stop.objects.filter(pk=stop_form.instance.pk).first() if stop_form.instance.pk else None
+    )
+    data = stop_form.cleaned_data
+    place = before.place if before else data.get("place") or stop_form.instance.place
+    if deleted:
+        return [Change(f"Étape « {place} »", "", "supprimée")]
+    if before is None:
+        commune = data.get("commune")
+        said = [data.get("address"), commune.name if commune else "", data.get("opening_hours")]
+        return [Change(f"Étape « {place} »", "", "ajoutée : " + ", ".join(v for v in said if v))]
+    changes = []
+    for name in stop_form.changed_data:
+        if name in ("id", "DELETE"):
             continue
-        place = stop_form.cleaned_data.get("place") or stop_form.instance.place
-        if stop_form in stops.deleted_forms:
-            changes.append(Change(f"Étape « {place} »", "", "supprimée"))
-        elif stop_form.instance.pk:
-            changes.append(Change(f"Étape « {place} »", "", "modifiée"))
-        else:
-            changes.append(Change(f"Étape « {place} »", "", "ajoutée"))
+        old = display_value(Stop, name, _stop_value(name, getattr(before, name)))
+        new = display_value(Stop, name, _stop_value(name, data.get(name)))
+        if old != new:
+            label = stop_form.fields[name].label
+            changes.append(Change(f"Étape « {place} » : {label}", old, new))
     return changes
 
 

@@ -20,8 +20,8 @@ from mediation.models import (
     ProposedChange,
     Structure,
 )
-from mediation.space.forms import StructureForm
-from tests.factories import StructureFactory, commune
+from mediation.space.forms import StopFormSet, StructureForm
+from tests.factories import StopFactory, StructureFactory, commune
 from tests.space.conftest import form_payload
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +108,12 @@ def test_an_expired_or_forged_link_is_refused_in_french(client, library):
 
 
 def correction_payload(structure, **changes):
+    """The correction page as loaded (the listing and its stops), with `changes`."""
     data = form_payload(StructureForm(instance=structure))
+    stops = StopFormSet(instance=structure, prefix="stops")
+    data.update(form_payload(stops.management_form))
+    for stop_form in stops.forms:
+        data.update(form_payload(stop_form))
     data.update(changes)
     return data
 
@@ -276,3 +281,86 @@ def test_ces_informations_sont_a_jour_confirms_what_the_import_deduced(client, s
     assert (
         "à confirmer" not in client.get(reverse("space:edit", args=[structure.pk])).content.decode()
     )
+
+
+def test_a_correction_of_the_itinerant_stops_waits_for_the_coordinator_with_a_diff(
+    client, library, coordinator
+):
+    """The place corrects its stops with the mediators' stops editor, as the rest."""
+    market = StopFactory(structure=library, place="Marché de Déols", commune=commune("36063"))
+    fair = StopFactory(structure=library, place="Salle des fêtes", commune=commune("36018"))
+    run()
+    correct = link_of(mail.outbox[0]) + "corriger/"
+    page = client.get(correct).content.decode()
+    assert "Étapes itinérantes" in page and "Étape : Marché de Déols" in page
+    index = {
+        s.instance.place: i
+        for i, s in enumerate(StopFormSet(instance=library, prefix="stops").forms)
+        if s.instance.pk
+    }
+    new = len(index)  # the editor's empty form for a new stop
+    changes = {
+        f"stops-{index['Marché de Déols']}-opening_hours": "Tu 09:00-12:00",
+        f"stops-{index['Salle des fêtes']}-DELETE": "on",
+        f"stops-{new}-place": "Mairie d’Ardentes",
+        f"stops-{new}-commune": "Ardentes (36120)",
+        f"stops-{new}-opening_hours": "Fr 14:00-17:00",
+    }
+    preview = client.post(correct, correction_payload(library, action="preview", **changes))
+    html = preview.content.decode()
+    assert "Aperçu de votre correction" in html, html[:3000]
+    assert "Étape « Marché de Déols » : Jours et heures de passage" in html
+    client.post(correct, correction_payload(library, action="save", **changes))
+    proposal = ProposedChange.objects.get()
+    assert sorted(proposal.changes) == sorted(
+        [
+            [
+                "Étape « Marché de Déols » : Jours et heures de passage",
+                "We[1] 09:00-12:00",
+                "Tu 09:00-12:00",
+            ],
+            ["Étape « Salle des fêtes »", "", "supprimée"],
+            ["Étape « Mairie d’Ardentes »", "", "ajoutée : Ardentes, Fr 14:00-17:00"],
+        ]
+    )
+    # Nothing published before the coordinator decides.
+    assert sorted(library.stops.values_list("place", flat=True)) == [
+        "Marché de Déols",
+        "Salle des fêtes",
+    ]
+
+    # Meanwhile a mediator's colleague adds a note to the market stop: it is kept.
+    market.note = "Devant la halle"
+    market.save()
+    client.force_login(coordinator)
+    queue = client.get(reverse("space:moderation")).content.decode()
+    assert "Étape « Salle des fêtes »" in queue and "<ins>Tu 09:00-12:00</ins>" in queue
+    client.post(reverse("space:decide_correction", args=[proposal.pk]), {"decision": "accept"})
+    assert ProposedChange.objects.get().state == ProposedChange.State.ACCEPTED
+    stops = {s.place: s for s in library.stops.select_related("commune")}
+    assert set(stops) == {"Marché de Déols", "Mairie d’Ardentes"}
+    assert stops["Marché de Déols"].opening_hours == "Tu 09:00-12:00"
+    assert stops["Marché de Déols"].note == "Devant la halle"
+    assert stops["Mairie d’Ardentes"].commune.name == "Ardentes"
+    assert stops["Mairie d’Ardentes"].opening_hours == "Fr 14:00-17:00"
+    assert not library.stops.filter(pk=fair.pk).exists()
+
+
+def test_a_stop_correction_that_no_longer_applies_is_not_published_half(
+    client, library, coordinator
+):
+    market = StopFactory(structure=library, place="Marché de Déols", commune=commune("36063"))
+    run()
+    correct = link_of(mail.outbox[0]) + "corriger/"
+    client.post(
+        correct,
+        correction_payload(library, action="save", **{"stops-0-opening_hours": "Tu 09:00-12:00"}),
+    )
+    proposal = ProposedChange.objects.get()
+    market.delete()  # the stop is removed meanwhile
+    client.force_login(coordinator)
+    response = client.post(
+        reverse("space:decide_correction", args=[proposal.pk]), {"decision": "accept"}, follow=True
+    )
+    assert "elle a été supprimée depuis la correction" in response.content.decode()
+    assert ProposedChange.objects.get().state == ProposedChange.State.PENDING
