@@ -14,6 +14,7 @@ keys carry the same name as a prefix.
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -278,19 +279,32 @@ class Shown(NamedTuple):
     body: str
 
 
+MAP_STATE = re.compile(r'<script id="map-state" type="application/json">(.*?)</script>', re.S)
+
+
+def markers_in_view(search_page, facts):
+    """The markers the search page's map asks for, around the place, at street zoom."""
+    found = MAP_STATE.search(search_page)
+    path = json.loads(found.group(1))["markers"] if found else "/carte/lieux.json"
+    lat, lon = facts["lat"], facts["lon"]
+    view = {"bbox": f"{lon - 0.1:.4f},{lat - 0.07:.4f},{lon + 0.1:.4f},{lat + 0.07:.4f}"}
+    return f"{path}{'&' if '?' in path else '?'}{urlencode({**view, 'zoom': 13})}"
+
+
 def views_of_b(b, facts):
     """What B shows now: {view: Shown} for every view of the place."""
-    near = urlencode({"lat": facts["lat"], "lon": facts["lon"]})
     paths = {
+        "search page": "/?" + urlencode({"lat": facts["lat"], "lon": facts["lon"]}),
+        "markers": None,  # the map's request, as the search page writes it
+        "place page": f"/lieux/{facts['slug']}/",
         "api detail": f"/api/v1/structures/{facts['uid']}/",
         "api list": "/api/v1/structures/?" + urlencode({"commune": "36044", "page_size": 100}),
         "api withdrawals": "/api/v1/structures/retraits/",
-        "markers": "/carte/lieux.json",
-        "place page": f"/lieux/{facts['slug']}/",
-        "search page": f"/?{near}",
     }
     shown = {}
     for view, path in paths.items():
+        if view == "markers":
+            path = markers_in_view(shown["search page"].body, facts)
         status, headers, body = b.request("GET", path)
         shown[view] = Shown(path, status, headers.get("ETag"), body)
     return shown
@@ -346,6 +360,7 @@ def test_a_change_through_one_server_shows_on_the_other_within_the_documented_de
         assert shown.status == 200, (view, shown.body[:300])
         if view != "api withdrawals":
             assert old_name in names_in(view, shown.status, shown.body), view
+    assert "v=" in before["markers"].path  # the map's URL, versioned by the page
     # What B cached went to the shared Redis, under this run's prefix.
     assert any(b":markers:" in key for key in cache_keys(facts["cache_prefix"]))
     validated = {view: shown for view, shown in before.items() if shown.etag}
@@ -365,6 +380,8 @@ def test_a_change_through_one_server_shows_on_the_other_within_the_documented_de
 
     elapsed, after = wait_on_b(b, facts, shows_name(new_name))
     assert elapsed <= DOCUMENTED_DELAY
+    # B's page sends the map to a new URL: a browser's immutable copy is not reused.
+    assert after["markers"].path != before["markers"].path
     for view, shown in after.items():
         assert shown.status == 200, (view, shown.body[:300])
         if view in ("api list", "markers", "search page"):
