@@ -7,7 +7,13 @@ class MediationConfig(AppConfig):
     verbose_name = "Médiation numérique"
 
     def ready(self):
-        from mediation import information_dates, privacy, tombstones, versioning  # noqa: F401
+        from mediation import (  # noqa: F401
+            information_dates,
+            lockout,
+            privacy,
+            tombstones,
+            versioning,
+        )
         from mediation.context_processors import forget_demo_flag
         from mediation.models import Structure
 

@@ -40,6 +40,7 @@ from mediation.fields import (
     WebAddressListField,
 )
 from mediation.opening_hours import validate_opening_hours
+from mediation.space import emails
 from mediation.validators import (
     validate_latitude,
     validate_longitude,
@@ -104,6 +105,41 @@ class User(AbstractUser):
         if self.deleted_at:
             return "compte supprimé"
         return self.get_full_name() or self.email
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        user._stored_email = user.__dict__.get("email")  # None when deferred
+        return user
+
+    def save(self, *args, **kwargs):
+        """Save; then tell the owner by e-mail when their password or e-mail changed.
+
+        A new password is one given to `set_password()` (Django's reset and
+        change forms, the admin, `changepassword`), not the re-hashing Django
+        does on login. A deleted account (inactive) is told nothing. The mails
+        leave after commit, the e-mail change's to both addresses."""
+        existing = not self._state.adding
+        new_password = existing and self._password is not None
+        old_email = getattr(self, "_stored_email", None) if existing else None
+        new_email = bool(old_email) and old_email.lower() != (self.email or "").lower()
+        super().save(*args, **kwargs)
+        self._stored_email = self.email
+        if not self.is_active:
+            return
+        context = {
+            "user": self,
+            "when": timezone.localtime(),
+            "reset_url": emails.default_base_url() + reverse("space:password_reset"),
+        }
+        if new_password:
+            emails.send("password_changed", to=[self.email], context=context)
+        if new_email:
+            emails.send(
+                "email_changed",
+                to=[old_email, self.email],
+                context={**context, "old_email": old_email},
+            )
 
 
 class ServiceType(models.Model):

@@ -160,14 +160,20 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Accounts (mediators' space). Logging in is by e-mail; django-axes locks a
-# given e-mail from a given IP address for 30 minutes after 5 failed attempts.
+# given e-mail from a given IP address after 5 failed attempts, and the account
+# from every address after 20 (mediation/lockout.py), for 30 minutes from the
+# last failure; a new password through the e-mailed link unlocks at once.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=30)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+ACCOUNT_FAILURE_LIMIT = int(os.environ.get("ACCOUNT_FAILURE_LIMIT", "20"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]  # order used by the handler
+AXES_HANDLER = "mediation.lockout.LockoutHandler"
+AXES_USERNAME_CALLABLE = "mediation.lockout.username"  # one count whatever the capitals
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a stranger cannot stretch a lock
 AXES_USERNAME_FORM_FIELD = "username"  # the e-mail, in Django's AuthenticationForm
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"

@@ -3,8 +3,9 @@
 - A password reset is limited per visitor and per address (mediation/abuse.py):
   past the limit the form comes back with a French message and no mail leaves.
 - Choosing a new password through the e-mailed link clears the account's
-  login lock-out (django-axes), from every address: the owner can always get
-  back in, whatever a stranger guessing their password did.
+  login lock-out (django-axes, mediation/lockout.py), from every address, and
+  logs the owner in: they can always get back in, whatever a stranger
+  guessing their password did.
 """
 
 from axes.utils import reset as reset_login_failures
@@ -22,7 +23,13 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The new password unlocks the account and logs its owner in, even while
+    a stranger's guesses keep the login form locked for that e-mail."""
+
+    post_reset_login = True
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+
     def form_valid(self, form):
         response = super().form_valid(form)
-        reset_login_failures(username=form.user.email)
+        reset_login_failures(username=form.user.email.lower())
         return response
