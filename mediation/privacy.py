@@ -16,6 +16,7 @@ from django.core import checks
 from django.db import transaction
 from django.utils import timezone
 
+from mediation import second_factor
 from mediation.campaigns import CampaignMail
 from mediation.memberships import Invitation, JoinRequest
 from mediation.models import ErrorReport
@@ -120,6 +121,7 @@ def delete_account(*, user):
     user.coordinations.all().delete()
     user.join_requests.all().delete()
     user.api_tokens.all().delete()
+    second_factor.remove(user=user)
     AccessLog.objects.filter(username__iexact=user.email).delete()
     AccessFailureLog.objects.filter(username__iexact=user.email).delete()
     AccessAttempt.objects.filter(username__iexact=user.email).delete()

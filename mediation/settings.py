@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "leaflet",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "territories",
     "mediation",
@@ -81,9 +84,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Idle timeout and "Cache-Control: private, no-store" for logged-in people.
     "mediation.sessions.SessionSecurityMiddleware",
+    # A code from the phone before anything else, for those who need one.
+    "mediation.second_factor.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -179,6 +185,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "mediation.client_ip.client_ip"  # behind proxies too
+
+# Second factor (mediation/second_factor.py): the name authenticator apps show.
+OTP_TOTP_ISSUER = "Médiation numérique CVL"
+OTP_TOTP_THROTTLE_FACTOR = 1  # seconds, doubled after each wrong code
+OTP_STATIC_THROTTLE_FACTOR = 1
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin lists and removes devices, never shows secrets
 
 # Reverse proxies of the site's own in front of it (nginx, a load balancer):
 # the visitor's address is the one the outermost wrote in X-Forwarded-For.

@@ -1,6 +1,8 @@
 """URLs of the site."""
 
 import django.contrib.auth.admin  # noqa: F401  registers Group
+import django_otp.plugins.otp_static.admin
+import django_otp.plugins.otp_totp.admin  # noqa: F401
 from django.contrib import admin
 from django.urls import include, path
 

@@ -83,11 +83,33 @@ def fake_geocoder(monkeypatch):
     return answers
 
 
+def pass_second_factor(client, user):
+    """Mark `client`'s session as verified by a real confirmed TOTP device of `user`,
+    as `django_otp.login()` does after a right code (mediation/second_factor.py)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Téléphone de test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device
+
+
 @pytest.fixture
 def client(client, django_capture_on_commit_callbacks):
     """The test client, each request ending as in production: once its transaction
     commits, its after-commit callbacks (the e-mails) run. Without this, a test's
-    own transaction never commits and no mail would ever leave."""
+    own transaction never commits and no mail would ever leave.
+
+    Its `force_login()` also passes the second factor for those who need one
+    (admins, coordinators, mediators who turned it on): tests of other pages
+    start from a fully logged-in session. Tests of the second factor itself use
+    a plain `django.test.Client`."""
+    from mediation import second_factor
+
     request = client.request
 
     def request_then_commit(**kwargs):
@@ -95,4 +117,19 @@ def client(client, django_capture_on_commit_callbacks):
             return request(**kwargs)
 
     client.request = request_then_commit
+    force_login = client.force_login
+
+    def force_login_with_second_factor(user, backend=None):
+        force_login(user, backend)
+        if second_factor.required(user) or second_factor.enabled(user):
+            pass_second_factor(client, user)
+
+    client.force_login = force_login_with_second_factor
+    return client
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin client, logged in through the `client` above (second factor passed)."""
+    client.force_login(admin_user)
     return client

@@ -470,3 +470,36 @@ class ApiTokenForm(forms.Form):
         initial="365",
         coerce=int,
     )
+
+
+class AppCodeForm(Form):
+    """The 6 digits an authenticator app shows."""
+
+    code = forms.CharField(
+        label="Code à 6 chiffres de votre application",
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "pattern": r"[0-9 ]*",
+                "size": "8",
+            }
+        ),
+    )
+
+
+class RecoveryCodeForm(Form):
+    """One of the 10 recovery codes given when the app was set up."""
+
+    code = forms.CharField(
+        label="Code de secours",
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+
+
+class SecondFactorOffForm(AccountDeletionForm):
+    """Turning the second factor off: the password again, as for deleting the account."""

@@ -4,7 +4,14 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from mediation.space import accounts, campaign, dashboard, duplicate_views, views
+from mediation.space import (
+    accounts,
+    campaign,
+    dashboard,
+    duplicate_views,
+    second_factor_views,
+    views,
+)
 
 app_name = "space"
 
@@ -59,6 +66,27 @@ account_patterns = [
 urlpatterns = [
     *account_patterns,
     path("", views.home, name="home"),
+    path("double-authentification/", second_factor_views.manage, name="second_factor"),
+    path(
+        "double-authentification/verifier/",
+        second_factor_views.verify,
+        name="second_factor_verify",
+    ),
+    path(
+        "double-authentification/configurer/",
+        second_factor_views.setup,
+        name="second_factor_setup",
+    ),
+    path(
+        "double-authentification/codes-de-secours/",
+        second_factor_views.recovery_codes,
+        name="second_factor_recovery_codes",
+    ),
+    path(
+        "double-authentification/desactiver/",
+        second_factor_views.turn_off,
+        name="second_factor_off",
+    ),
     path("compte/supprimer/", views.account_delete, name="account_delete"),
     path("jetons/", views.api_tokens, name="api_tokens"),
     path("jetons/<int:pk>/revoquer/", views.api_token_revoke, name="api_token_revoke"),

@@ -86,3 +86,18 @@ def territories(transactional_db):
     from tests.conftest import load_reference_data
 
     load_reference_data()
+
+
+def phone_of(user):
+    """`user`'s authenticator app, set up beforehand: a confirmed TOTP device."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.create(user=user, name="Téléphone", confirmed=True)
+
+
+def type_app_code(page, device):
+    """On the page asking for the second factor, type what the app shows, as a person would."""
+    from django_otp.oath import totp
+
+    page.get_by_label("Code à 6 chiffres de votre application").fill(f"{totp(device.bin_key):06d}")
+    page.get_by_role("button", name="Valider").click()

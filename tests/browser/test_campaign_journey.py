@@ -9,6 +9,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from mediation.models import CampaignMail, Coordination, ProposedChange, Structure
+from tests.browser.conftest import phone_of, type_app_code
 from tests.factories import StructureFactory, UserFactory, commune
 
 
@@ -57,10 +58,12 @@ def test_a_place_confirms_then_another_corrects_its_hours_for_the_coordinator(pa
     assert ProposedChange.objects.get().structure_id == corrected.pk
 
     # The coordinator reads the diff and publishes it.
+    phone = phone_of(coordinator)
     page.goto(page.base_url + "/espace/connexion/?next=/espace/moderation/")
     page.get_by_label("Adresse e-mail").fill("coordination@example.fr")
     page.get_by_label("Mot de passe").fill("un mot de passe solide 2026")
     page.get_by_role("button", name=re.compile("connecter", re.I)).click()
+    type_app_code(page, phone)
     card = page.locator("article", has_text="Espace numérique de Déols")
     expect(card).to_contain_text("Sa 10:00-12:30")
     card.get_by_role("button", name="Publier la correction").click()

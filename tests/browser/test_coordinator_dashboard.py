@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from mediation.memberships import Coordination
 from mediation.models import Structure
 from territories import coverage
+from tests.browser.conftest import phone_of, type_app_code
 from tests.browser.test_accessibility import AXE, violations
 from tests.factories import StructureFactory, UserFactory, commune
 
@@ -24,10 +25,12 @@ def test_coordinator_acts_from_the_dashboard(page):
     coordinator = UserFactory(email="coordination@example.fr", first_name="Dominique")
     Coordination.objects.create(user=coordinator, bassin=bassin)
 
+    phone = phone_of(coordinator)
     page.goto(page.base_url + "/espace/connexion/")
     page.get_by_label("Adresse e-mail").fill("coordination@example.fr")
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
+    type_app_code(page, phone)
     page.get_by_role("link", name="Tableau de bord du territoire").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Tableau de bord")
     expect(

@@ -4,8 +4,10 @@ from django.conf import settings as django_settings
 from django.test import Client
 from playwright.sync_api import expect
 
+from mediation import second_factor
 from mediation.models import Coordination, Membership, Stop, Structure
 from tests.browser.conftest import open_page
+from tests.conftest import pass_second_factor
 from tests.factories import StopFactory, StructureFactory, UserFactory, commune
 
 
@@ -13,6 +15,8 @@ def logged_in(browser, live_server, user):
     """A page of its own (a browser context: its own cookies) where `user` is logged in."""
     client = Client()
     client.force_login(user)
+    if second_factor.required(user):
+        pass_second_factor(client, user)
     page = open_page(browser, live_server)
     page.context.add_cookies(
         [

@@ -3,6 +3,7 @@
 from playwright.sync_api import expect
 
 from mediation.models import Coordination, ServiceType, Structure
+from tests.browser.conftest import phone_of, type_app_code
 from tests.factories import StructureFactory, UserFactory, commune
 
 PASSWORD = "un mot de passe solide 2026"
@@ -31,10 +32,12 @@ def test_a_coordinator_merges_the_two_records_of_a_france_services(page, setting
     coordinator = UserFactory(email="coordination@example.fr", first_name="Dominique")
     Coordination.objects.create(user=coordinator, bassin=ligueil.bassin)
 
+    phone = phone_of(coordinator)
     page.goto(page.base_url + "/espace/connexion/")
     page.get_by_label("Adresse e-mail").fill("coordination@example.fr")
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
+    type_app_code(page, phone)
 
     page.get_by_role("link", name="Doublons probables").click()
     page.get_by_role("link", name="Comparer MSAP LIGUEIL et France Services Ligueil").click()

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from mediation.models import Structure
+from tests.browser.conftest import phone_of, type_app_code
 from tests.factories import UserFactory
 
 
@@ -53,11 +54,12 @@ def test_public_pages_run_under_the_policy(page, demo):
 
 def test_the_admin_and_its_map_run_under_the_policy(page, demo, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    UserFactory(email="admin@example.fr", is_staff=True, is_superuser=True)
+    phone = phone_of(UserFactory(email="admin@example.fr", is_staff=True, is_superuser=True))
     page.goto(page.base_url + "/admin/login/")
     page.get_by_label("Adresse e-mail").fill("admin@example.fr")
     page.get_by_label("Mot de passe").fill("un mot de passe solide 2026")
     page.get_by_role("button").last.click()
+    type_app_code(page, phone)  # the code page runs under the policy too
     page.goto(page.base_url + f"/admin/mediation/structure/{demo.pk}/change/")
     expect(page.locator(".leaflet-container").first).to_be_visible()
     page.wait_for_load_state("networkidle")

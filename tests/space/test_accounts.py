@@ -101,7 +101,8 @@ def test_the_admin_login_still_works_and_is_protected_too(client, admin_user, se
         REMOTE_ADDR="192.0.2.20",
     )
     assert response.status_code == 302
-    assert client.get("/admin/").status_code == 200
+    # The password alone is not enough: the second factor comes next.
+    assert client.get("/admin/")["Location"].startswith("/espace/double-authentification/")
     client.logout()
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post(
