@@ -18,7 +18,8 @@ its bytes, plain and gzipped — in the shared cache under a key made of:
 Only what is the same for everybody is kept or served:
 
 - GET and HEAD without `Authorization`, without a session or messages cookie
-  (the content is then that of an anonymous visitor with nothing pending);
+  (the content is then that of an anonymous visitor with nothing pending); the
+  exports, built from their address alone, are shared with API partners too;
 - a 200, without cookies set, without a CSRF token, a CSP nonce, a message or a
   session change, without `private`/`no-store`, without a `Vary: Cookie` of the
   view's own, no larger than `MAX_BYTES` (a larger export streams as before);
@@ -69,14 +70,17 @@ def cached(view):
     return wrapper
 
 
-def respond(request, build, *, stamp=None):
+def respond(request, build, *, stamp=None, tokens=False):
     """The cached answer to `request`, or `build()`'s, kept when it may be shared.
 
     `request` is Django's or DRF's (whose negotiated media type joins the key);
-    `stamp`, the data version's, when the caller has already read it.
+    `stamp`, the data version's, when the caller has already read it. `tokens`:
+    the answer is built from its address alone, never from who asks (the
+    exports), so partners with an API token share the copy too.
     """
     http = getattr(request, "_request", request)
-    if getattr(http, "_response_cache_asked", False) or not _shareable_request(request, http):
+    shareable = _shareable_request(request, http, tokens=tokens)
+    if getattr(http, "_response_cache_asked", False) or not shareable:
         return build()  # asked already by an outer view of the same request, or not shared
     http._response_cache_asked = True
     key = _key(request, http, stamp or versioning.structures_version()[0])
@@ -88,12 +92,15 @@ def respond(request, build, *, stamp=None):
     return response
 
 
-def _shareable_request(request, http):
-    if http.method not in ("GET", "HEAD") or "HTTP_AUTHORIZATION" in http.META:
+def _shareable_request(request, http, *, tokens):
+    if http.method not in ("GET", "HEAD"):
         return False
+    # People with a session never: what they see may be theirs.
     if settings.SESSION_COOKIE_NAME in http.COOKIES or CookieStorage.cookie_name in http.COOKIES:
         return False
-    if versioning.has_uncommitted_changes():
+    if tokens:
+        return not versioning.has_uncommitted_changes()
+    if "HTTP_AUTHORIZATION" in http.META or versioning.has_uncommitted_changes():
         return False
     user = getattr(request, "user", None)
     return not (user is not None and user.is_authenticated)

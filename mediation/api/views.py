@@ -158,12 +158,14 @@ class StructuresConditionalMixin(APIViewMixin):
         last_modified = int(latest.timestamp()) if latest else None  # HTTP dates have no fraction
         return get_conditional_response(request, etag=etag, last_modified=last_modified)
 
-    def handle_conditional(self, request, build):
+    def handle_conditional(self, request, build, *, tokens=False):
+        """304, or the answer (kept per version: response_cache.py; `tokens`: built from
+        the address alone, so shared with partners too)."""
         not_modified = self.get_conditional(request)
         if not_modified is not None:
             response = not_modified
         else:
-            response = response_cache.respond(request, build, stamp=self._stamp)
+            response = response_cache.respond(request, build, stamp=self._stamp, tokens=tokens)
         etag, latest = self._validators
         if response.status_code in (200, 304):
             # A cached copy already carries it (weak when gzipped, as GZipMiddleware makes it).
@@ -402,7 +404,7 @@ class StructureViewSet(
             )
             return streamed(request, exporters.feature_collection_chunks(batches, dumps))
 
-        return self.handle_conditional(request, build)
+        return self.handle_conditional(request, build, tokens=True)
 
 
 WITHDRAWALS_PAGE = {
@@ -508,7 +510,7 @@ class StandardExportView(StructuresConditionalMixin, APIView):
                 headers={"Content-Disposition": f'inline; filename="{self.filename}.{extension}"'},
             )
 
-        return self.handle_conditional(request, build)
+        return self.handle_conditional(request, build, tokens=True)
 
 
 _EXPORT_DESCRIPTION = (

@@ -169,6 +169,22 @@ def test_partners_with_a_token_are_answered_afresh(client, places):
     assert "Renommé sans signal" in partner
 
 
+def test_partners_share_the_copy_of_the_exports(client, places):
+    """An export is built from its address alone: a token changes its rate, not its bytes."""
+    key = api_key(UserFactory())
+    export = "/api/v1/lieux-mediation-numerique.csv"
+    (_status, _headers, computed), _queries = queries_of(
+        client, export, HTTP_AUTHORIZATION=f"Token {key}"
+    )
+    (_status, _headers, anonymous), queries = queries_of(client, export)
+    assert queries == 1
+    assert anonymous == computed
+    client.force_login(UserFactory())  # a person with a session: never a copy
+    (_status, _headers, logged_in), queries = queries_of(client, export)
+    assert logged_in == computed
+    assert queries > 1
+
+
 def test_the_query_string_order_does_not_matter(client, places):
     first, _queries = queries_of(client, "/api/v1/structures/?page_size=1&page=2")
     second, queries = queries_of(client, "/api/v1/structures/?page=2&page_size=1")
