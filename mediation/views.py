@@ -1,5 +1,6 @@
 """Public pages of the directory: search, structure, kinds, reports, site pages."""
 
+import functools
 from urllib.parse import urlsplit
 
 import segno
@@ -134,6 +135,7 @@ class StructureDetailView(DetailView):
         )
 
 
+@functools.lru_cache(maxsize=1024)  # about half the page's time, and an address's never changes
 def print_qr(url):
     """The page's address as a QR code (inline SVG), printed at the foot of the sheet."""
     code = segno.make(url, error="m")
