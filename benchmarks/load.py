@@ -167,13 +167,14 @@ SETUP = """
 import json
 import django
 django.setup()
-from rest_framework.authtoken.models import Token
+from mediation.api_tokens import ApiToken
 from mediation.models import Structure, User
 from territories.models import Commune
 tokens = []
 for n in range(5):
     user, _ = User.objects.get_or_create(email=f"partenaire{n}@example.org")
-    tokens.append(Token.objects.get_or_create(user=user)[0].key)
+    # Keys are stored hashed: a new one per run, the only time it is seen in clear.
+    tokens.append(ApiToken.issue(user=user, name="Test de charge")[1])
 codes = Structure.objects.published().values("commune")
 communes = list(Commune.objects.filter(pk__in=codes).values_list("name", flat=True))
 print("SETUP=" + json.dumps({"tokens": tokens, "communes": communes}))
