@@ -13,13 +13,19 @@ in-process (the whole Django stack, DEBUG off, no network):
   size plain and gzipped;
 - exports (standard CSV and JSON, GeoJSON): time, bytes, peak memory (the
   process's resident memory sampled every 20 ms, above what it held before);
-- duplicates detection (`duplicates.probable_duplicates()`): time and pairs.
+- duplicates detection (`duplicates.probable_duplicates()`): time and pairs;
+- import (`--only import`, a database of its own, emptied first): a generated
+  100,000-row national-standard CSV (the region's communes, 5 % of rows
+  elsewhere in France) imported twice — the second run changes nothing — then
+  a national file where 90 % of the places are outside the region: time, CPU
+  time, peak memory, the report's counts, history rows written.
 
     .venv/bin/python benchmarks/scale.py                  # SQLite (/tmp)
     .venv/bin/python benchmarks/scale.py --postgres       # PostgreSQL mediation_scale
     .venv/bin/python benchmarks/scale.py --only api pages # some parts
     .venv/bin/python benchmarks/scale.py --points 30      # fewer requests per path
     .venv/bin/python benchmarks/scale.py --database-url sqlite:////tmp/mine.sqlite3
+    .venv/bin/python benchmarks/scale.py --only import --rows 5000 --profile  # import, cProfile
 
 SCALE_SQLITE_URL and SCALE_POSTGRES_URL choose other databases (one per person
 on a shared machine).
@@ -42,7 +48,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import api_speed  # the filler and the environment helpers
 
-PARTS = ("pages", "api", "markers", "exports", "duplicates")
+PARTS = ("pages", "api", "markers", "exports", "duplicates", "import")
 # Each engineer (or CI job) may point at its own database: the fill is kept
 # (SCALE_SQLITE_URL / SCALE_POSTGRES_URL or --database-url).
 SQLITE_URL = os.environ.get(
@@ -50,6 +56,13 @@ SQLITE_URL = os.environ.get(
 )
 POSTGRES_URL = os.environ.get(
     "SCALE_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/mediation_scale"
+)
+# The import part starts from an empty directory: a database of its own.
+SQLITE_IMPORT_URL = os.environ.get(
+    "SCALE_SQLITE_IMPORT_URL", f"sqlite:///{tempfile.gettempdir()}/mediation_scale_import.sqlite3"
+)
+POSTGRES_IMPORT_URL = os.environ.get(
+    "SCALE_POSTGRES_IMPORT_URL", "postgres://postgres@127.0.0.1:5432/mediation_scale_import"
 )
 
 
@@ -314,6 +327,168 @@ def markers_figures(timed, sample, rng):
     return figures
 
 
+# Places elsewhere in France: (code INSEE, postal code, name, latitude, longitude).
+ELSEWHERE = (
+    ("75056", "75011", "Paris", 48.8589, 2.3470),
+    ("69123", "69003", "Lyon", 45.7580, 4.8351),
+    ("13055", "13001", "Marseille", 43.2962, 5.3700),
+    ("31555", "31000", "Toulouse", 43.6045, 1.4440),
+    ("59350", "59000", "Lille", 50.6292, 3.0573),
+    ("33063", "33000", "Bordeaux", 44.8378, -0.5792),
+    ("35238", "35000", "Rennes", 48.1173, -1.6778),
+    ("67482", "67000", "Strasbourg", 48.5734, 7.7521),
+)
+
+
+def write_standard_csv(path, rows, *, outside, prefix="lieu", seed=2029):
+    """A national-standard 1.0.2 CSV of `rows` places: the region's communes, and a
+    share `outside` of places elsewhere in France. Every row is valid."""
+    import csv
+
+    from mediation import choices, standard
+    from territories.models import Commune
+
+    rng = random.Random(seed)
+    communes = list(
+        Commune.objects.values_list("code_insee", "postal_codes", "name", "latitude", "longitude")
+    )
+    services = [value for value, _ in choices.Service.choices]
+    publics = [value for value, _ in choices.Public.choices]
+    fees = [value for value, _ in choices.Frais.choices]
+    programmes = [choices.Dispositif.CONSEILLERS_NUMERIQUES, choices.Dispositif.FRANCE_SERVICES]
+    names = ("Espace public numérique", "Médiathèque", "France services", "Tiers-lieu", "Mairie")
+    streets = ("rue de la République", "place du Marché", "avenue de la Gare", "rue Victor Hugo")
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(standard.NAMES)
+        for i in range(rows):
+            if rng.random() < outside:
+                code, postal_code, city, lat, lon = rng.choice(ELSEWHERE)
+            else:
+                code, postal_codes, city, lat, lon = rng.choice(communes)
+                postal_code = postal_codes[0] if postal_codes else ""
+            cells = {
+                "id": f"{prefix}-{i}",
+                "pivot": f"{rng.randrange(10**13, 10**14)}",
+                "nom": f"{rng.choice(names)} {city} {i}",
+                "commune": city,
+                "code_postal": postal_code,
+                "code_insee": code,
+                "adresse": f"{rng.randrange(1, 200)} {rng.choice(streets)}",
+                "complement_adresse": "",
+                "latitude": f"{lat + rng.uniform(-0.02, 0.02):.5f}",
+                "longitude": f"{lon + rng.uniform(-0.03, 0.03):.5f}",
+                "typologie": "COMMUNE" if i % 3 else "ASSO",
+                "telephone": f"+332{rng.randrange(10**7, 10**8)}",
+                "courriels": f"contact{i}@exemple.fr",
+                "site_web": f"https://lieu{i}.exemple.fr",
+                "horaires": "Mo-Fr 09:00-12:00,14:00-17:30; Sa 09:00-12:00",
+                "presentation_resume": "Accompagnement au numérique pour tous les publics.",
+                "presentation_detail": "",
+                "source": "Cartographie nationale (banc d’essai)",
+                "itinerance": "Fixe",
+                "structure_parente": "",
+                "date_maj": f"2026-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}",
+                "services": "|".join(rng.sample(services, 3)),
+                "publics_specifiquement_adresses": "|".join(rng.sample(publics, 1)),
+                "prise_en_charge_specifique": "",
+                "frais_a_charge": rng.choice(fees),
+                "dispositif_programmes_nationaux": rng.choice(programmes) if i % 4 == 0 else "",
+                "formations_labels": "",
+                "autres_formations_labels": "",
+                "modalites_acces": "Se présenter",
+                "modalites_accompagnement": "Accompagnement individuel",
+                "fiche_acces_libre": "",
+                "prise_rdv": "",
+            }
+            writer.writerow([cells[name] for name in standard.NAMES])
+
+
+def inner_import(rows, profile):
+    """Import a generated file twice, then a mostly national one (in a database of its own)."""
+    import cProfile
+    import pstats
+
+    import django
+
+    django.setup()
+    from mediation.importers import Outcome, run_import
+    from mediation.models import Structure
+
+    history = Structure.history.model.objects
+    folder = Path(tempfile.mkdtemp(prefix="scale-import-"))
+    regional, national = folder / "regional.csv", folder / "national.csv"
+    write_standard_csv(regional, rows, outside=0.05)
+    write_standard_csv(national, rows, outside=0.9, prefix="national", seed=2030)
+    results = {"lignes": rows, "base": django.db.connection.vendor}
+
+    def timed(label, path):
+        before = history.count()
+        profiler = cProfile.Profile() if profile else None
+        with PeakRSS() as memory:
+            start, cpu = time.perf_counter(), time.process_time()
+            if profiler:
+                profiler.enable()
+            report = run_import(path, source="", replace_demo=True)
+            if profiler:
+                profiler.disable()
+            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+        if profiler:
+            stats = pstats.Stats(profiler, stream=sys.stderr)
+            stats.sort_stats("cumulative").print_stats(45)
+        results[label] = {
+            "s": round(elapsed, 1),
+            "s CPU": round(cpu, 1),
+            "pic mémoire Mo (au-dessus du départ)": memory.megabytes,
+            "pic mémoire Mo (processus)": round(memory.peak / 2**20, 1),
+            **{o: report.count(o) for o in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED)},
+            Outcome.REJECTED: report.count(Outcome.REJECTED),
+            "historique (lignes écrites)": history.count() - before,
+        }
+        progress(results)
+
+    timed("premier import (objectif ≤ 300 s, ≤ 1 Go)", regional)
+    timed("second import, rien de changé (objectif ≤ 120 s)", regional)
+    timed("fichier national, 90 % hors région", national)
+    print(json.dumps(results, ensure_ascii=False))
+
+
+def reset_import_database(url):
+    """An empty database for the import part (SQLite file removed, PostgreSQL recreated)."""
+    if url.startswith("sqlite:///"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+        return
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def run_import_part(args):
+    url = POSTGRES_IMPORT_URL if args.postgres else SQLITE_IMPORT_URL
+    if args.database_url and args.only == ["import"]:
+        url = args.database_url  # emptied: never the 100,000-place fill
+    reset_import_database(url)
+    # DEBUG off: Django would keep every SQL query in memory.
+    env = api_speed.django_env(url, DJANGO_SETTINGS_MODULE="mediation.settings")
+    api_speed.manage(env, "migrate", "--noinput", "-v0")
+    api_speed.manage(env, "load_initial_data", "--no-demo")
+    command = [sys.executable, __file__, "--inner-import", "--rows", str(args.rows)]
+    output = subprocess.run(
+        command + (["--profile"] if args.profile else []),
+        cwd=api_speed.ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    if output.returncode:
+        api_speed.fail("la mesure de l’import a échoué")
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
 def progress(results):
     """The figures so far, on stderr: a long run shows what it measured as it goes."""
     print(json.dumps(results, ensure_ascii=False), file=sys.stderr, flush=True)
@@ -328,10 +503,22 @@ def main():
         "--database-url",
         help="base à remplir et mesurer (sinon SCALE_SQLITE_URL / SCALE_POSTGRES_URL)",
     )
+    parser.add_argument("--rows", type=int, default=100_000, help="lignes du fichier importé")
+    parser.add_argument("--profile", action="store_true", help="cProfile des imports (stderr)")
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--inner-import", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inner:
         inner(args.only, args.points)
+        return
+    if args.inner_import:
+        inner_import(args.rows, args.profile)
+        return
+    imported = run_import_part(args) if "import" in args.only else None
+    args.only = [part for part in args.only if part != "import"]
+    if not args.only:
+        imported["machine"] = f"{os.cpu_count()} cœurs, {sys.version.split()[0]}"
+        print(json.dumps(imported, ensure_ascii=False, indent=2))
         return
     url = args.database_url or (POSTGRES_URL if args.postgres else SQLITE_URL)
     if url.startswith("postgres"):
@@ -351,6 +538,8 @@ def main():
     if output.returncode:
         api_speed.fail("la mesure a échoué")
     results = json.loads(output.stdout.strip().splitlines()[-1])
+    if imported is not None:
+        results["import"] = imported
     results["machine"] = f"{os.cpu_count()} cœurs, {sys.version.split()[0]}"
     print(json.dumps(results, ensure_ascii=False, indent=2))
 

@@ -5,7 +5,7 @@
   survivor's page;
 - a `SourceIdentifier`: another source's identifier of a place, so that a
   later import of either source updates the survivor instead of recreating
-  the double (`importers.runner.find_existing` consults them);
+  the double (`importers.batch.ImportBatch.find_existing` consults them);
 - a `DistinctPair`: two places a person said are not duplicates (two services
   sharing a building): `duplicates.probable_duplicates()` stops listing them.
 

@@ -854,6 +854,18 @@ class Structure(ValidatedModel):
         return self.name
 
     def save(self, *args, **kwargs):
+        self.prepare_save(kwargs)
+        super().save(*args, **kwargs)
+        self._loaded_information = self._information()
+
+    def get_absolute_url(self):
+        return reverse("mediation:structure", args=[self.slug])
+
+    def prepare_save(self, kwargs=None):
+        """What every write does before the row is written: the derived values (contact
+        confirmation, information date, commune, slug, search text). `save()` calls it;
+        so does a bulk writer (the importer), which validates with `full_clean()` first."""
+        kwargs = {} if kwargs is None else kwargs
         self._forget_contact_confirmation()
         self._stamp_information_date(kwargs)
         if self.commune_id is None and (self.code_insee or self.postal_code):
@@ -864,11 +876,6 @@ class Structure(ValidatedModel):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and set(update_fields) & set(self.SEARCHED_FIELDS):
             kwargs["update_fields"] = {*update_fields, "search_text"}
-        super().save(*args, **kwargs)
-        self._loaded_information = self._information()
-
-    def get_absolute_url(self):
-        return reverse("mediation:structure", args=[self.slug])
 
     def build_search_text(self):
         """The searched fields, normalized, separated by "|" (never inside a word)."""
@@ -1067,14 +1074,26 @@ class Structure(ValidatedModel):
             )
 
     def resolve_commune(self):
-        """Derive the commune from the INSEE code, else the postal code and the city name."""
+        """Derive the commune from the INSEE code, else the postal code and the city name.
+
+        An importer sets `commune_table` (a `territories.models.CommuneTable`) to look
+        the communes up in memory rather than with a query each."""
         from territories.models import Commune, normalize_search
 
+        table = getattr(self, "commune_table", None)
         commune = None
         if self.code_insee:
-            commune = Commune.objects.filter(pk=self.code_insee).first()
+            commune = (
+                table.get(self.code_insee)
+                if table is not None
+                else Commune.objects.filter(pk=self.code_insee).first()
+            )
         if commune is None and self.postal_code:
-            candidates = list(Commune.objects.matching(self.postal_code))
+            candidates = (
+                table.with_postal_code(self.postal_code)
+                if table is not None
+                else list(Commune.objects.matching(self.postal_code))
+            )
             wanted = normalize_search(self.city)
             commune = next(
                 (c for c in candidates if normalize_search(c.name) == wanted),
@@ -1087,10 +1106,14 @@ class Structure(ValidatedModel):
                 self.city = commune.name  # "ISSOUDUN", "issoudun" → "Issoudun"
         return commune
 
-    def unique_slug(self):
-        base = slugify(f"{self.name} {self.city}")[:100] or "structure"
+    def unique_slug_base(self):
+        return slugify(f"{self.name} {self.city}")[:100] or "structure"
+
+    def unique_slug(self, *, avoid=()):
+        """A slug no other place has (nor any of `avoid`, slugs about to be written)."""
+        base = self.unique_slug_base()
         slug, n = base, 2
-        while Structure.objects.filter(slug=slug).exclude(pk=self.pk).exists():
+        while slug in avoid or Structure.objects.filter(slug=slug).exclude(pk=self.pk).exists():
             slug, n = f"{base}-{n}", n + 1
         return slug
 

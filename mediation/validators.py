@@ -8,9 +8,9 @@ stored form ("02 54 12 34 57" → "+33254123457", "www.x.fr" → "https://www.x.
 and leave anything else as it is, for the validators to refuse.
 """
 
+import functools
 import math
 import re
-import unicodedata
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -30,9 +30,15 @@ def parse_phone(value):
     Accepts "02 54 12 34 57", "02.54.12.34.57", "+33 2 54…", "0033 2 54…" and
     a number that lost its leading 0 in a spreadsheet (254123457). "Possible"
     (right length) rather than "valid" (allocated range): new ranges and the
-    census's anonymised numbers must not be refused.
+    census's anonymised numbers must not be refused. The answer is shared
+    between calls with the same text (an import parses each number several
+    times): read it, never change it.
     """
-    value = str(value or "").strip()
+    return _parse_phone(str(value or "").strip())
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_phone(value):
     if not value:
         return None
     digits = re.sub(r"\D", "", value)
@@ -86,16 +92,23 @@ def normalize_web_address(value):
     return value
 
 
-def validate_web_address(value):
+@functools.lru_cache(maxsize=4096)
+def _is_web_address(value):
     try:
         _url_validator(value)
     except ValidationError:
+        return False
+    return True
+
+
+def validate_web_address(value):
+    if not _is_web_address(str(value)):
         raise ValidationError(
             "« %(value)s » n’est pas une adresse web valide : elle commence par https:// "
             "ou http:// (exemple : https://www.exemple.fr).",
             code="web_address",
             params={"value": value[:200]},
-        ) from None
+        )
 
 
 def validate_web_addresses(values):
@@ -128,8 +141,12 @@ SINGLE_LINE_MESSAGE = (
 TEXT_MESSAGE = "Ce texte contient des caractères invisibles interdits : retirez-les."
 
 
+# Unicode's "Cc" category: C0 controls, DEL and C1 controls.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def has_control_characters(value, *, allowed=""):
-    return any(unicodedata.category(char) == "Cc" and char not in allowed for char in str(value))
+    return any(char not in allowed for char in CONTROL_CHARACTERS.findall(str(value)))
 
 
 def validate_single_line(value):

@@ -1,16 +1,21 @@
-"""Run an import: read the file, detect its format, write each row in its own savepoint.
+"""Run an import: read the file, detect its format, check each row, write them in bulk.
 
-The whole import runs in one transaction; each row in a savepoint, so a bad
-row is rolled back alone and never leaves a half-written structure, and the
-demo structures are deleted in the same transaction as the rows' success.
-`--dry-run` does everything, then rolls the transaction back.
+The whole import runs in one transaction, so the demo structures are deleted
+in the same transaction as the rows' success. `--dry-run` does everything,
+then rolls the transaction back. A row is checked in Python, entirely, before
+anything of it is written (`Structure.full_clean()`, the model's own rules):
+a bad row is rejected alone and never leaves a half-written structure. Rows
+are read and written by chunks (`mediation.importers.batch`): a few queries
+per thousand rows, so that a national file of 100,000 places takes minutes.
+A row whose place lies outside the region is rejected first, before any
+other work (a national file is mostly such rows).
 
 A row finds the structure it updates by its source and its identifier in
 that source (`source`, `source_id`), else by the standard's `id` kept in
-`uid` (re-importing our own export). Writing goes through `Structure.save()`,
-so every change is in the history, marked as an import. The information is
-dated with the source's own date (`Structure.information_updated_at`), never
-with the day of the import.
+`uid` (re-importing our own export). Every change is in the history, marked
+as an import; an unchanged row writes nothing. The information is dated with
+the source's own date (`Structure.information_updated_at`), never with the
+day of the import.
 """
 
 import csv
@@ -23,13 +28,14 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from mediation import choices, csvfiles, geocoding, kind_check
 from mediation.importers import hub_lo, standard, values
 from mediation.importers.base import DemoWorkError, ImportFileError, RowError, note_line
+from mediation.importers.batch import ImportBatch, field_values
 from mediation.models import (
     ErrorReport,
     Invitation,
@@ -46,13 +52,11 @@ from mediation.provenance import (
     KINDS,
     ImportConflict,
     last_change_by_person,
-    remember,
     same_value,
-    snapshot_of,
     still_deduced,
     who,
 )
-from territories.models import BassinDeVie, Commune, normalize_search
+from territories.models import BassinDeVie, normalize_search
 
 FORMATS = (hub_lo.NAME, standard.NAME, standard.LEGACY_NAME)
 FORMAT_LABELS = {
@@ -323,13 +327,19 @@ def run_import(
     report = ImportReport(path=str(path), format=file_format, dry_run=dry_run)
     kinds = {kind.slug: kind for kind in ServiceType.objects.all()}
     with transaction.atomic():
+        batch = ImportBatch(kinds=kinds, change_reason=f"{IMPORT_CHANGE_REASON} {file_format}")
         seen = {}
-        for line, record in enumerate(records, start=1):
-            report.results.append(
-                _import_record(
-                    file_format, record, line, seen, kinds, geocode=geocode, overwrite=overwrite
-                )
+        for start in range(0, len(records), batch.CHUNK):
+            report.results += _import_chunk(
+                file_format,
+                records[start : start + batch.CHUNK],
+                start + 1,
+                seen,
+                batch,
+                geocode=geocode,
+                overwrite=overwrite,
             )
+        batch.finish()
         if report.accepted:
             # Deleted in the same transaction as the rows' success (see demo_work).
             report.demo_removed = Structure.objects.demo().count()
@@ -416,12 +426,75 @@ def _fill_sources(records, source):
         records[n - 1]["source"] = source
 
 
-def _import_record(file_format, record, line, seen, kinds, *, geocode=False, overwrite=False):
+def _import_chunk(file_format, records, first_line, seen, batch, *, geocode, overwrite):
+    """The results of these rows: each mapped and checked, then the chunk written."""
+    mapped = [
+        _map_record(file_format, record, line, seen, batch.communes)
+        for line, record in enumerate(records, start=first_line)
+    ]
+    batch.load([item[0] for item in mapped if isinstance(item, tuple)])
+    results = []
+    for item in mapped:
+        if isinstance(item, RowResult):
+            results.append(item)
+            continue
+        row, name = item
+        try:
+            outcome = apply_row(row, batch=batch, geocode=geocode, overwrite=overwrite)
+        except RowError as error:
+            result = RowResult(
+                row.line, row.source_id, name, Outcome.REJECTED, [str(error), *row.remarks]
+            )
+        except ValidationError as error:
+            result = RowResult(row.line, row.source_id, name, Outcome.REJECTED, _messages(error))
+        else:
+            result = RowResult(
+                row.line, row.source_id, name, outcome, row.remarks, conflicts=row.conflicts
+            )
+        results.append(result)
+    batch.flush()
+    return results
+
+
+def outside_region(record, communes):
+    """The reason a standard row's place is surely outside the region, or "".
+
+    Nothing of the region matches its INSEE code, its postal code, its postal
+    code's department, nor its commune's name: none of the ways
+    `_resolve_commune()` finds a commune could succeed (checked first, on the
+    raw cells: a national file is mostly such rows)."""
+    postal_code = values.postal_code(record.get("code_postal"))
+    if not postal_code:
+        return ""  # an invalid postal code gets its own message
+    city = values.text(record.get("commune"))
+    if (
+        communes.get(values.text(record.get("code_insee")))
+        or communes.with_postal_code(postal_code)
+        or communes.in_department(postal_code[:2])
+        or communes.with_name(city)
+    ):
+        return ""
+    return (
+        f"Aucune commune de la région ne correspond à « {postal_code} {city} » "
+        "(lieu hors de la région ?)."
+    )
+
+
+def _map_record(file_format, record, line, seen, communes):
+    """(RowData, name) of a record, or the RowResult rejecting it."""
     name = str(record.get("c_nom") or record.get("nom") or "").strip()
     if None in record:  # a CSV line with more cells than the header
         return RowResult(
             line, "", name, Outcome.REJECTED, ["ligne avec plus de cellules que d’en-têtes"]
         )
+    if file_format != hub_lo.NAME:
+        outside = outside_region(record, communes)
+        if outside:
+            key = (values.text(record.get("source")), values.text(record.get("id")))
+            if key[1] and key in seen:
+                return _duplicate(line, key[1], name, seen[key])
+            seen[key] = line
+            return RowResult(line, key[1], name[:200], Outcome.REJECTED, [outside])
     try:
         record, cleaned = clean_cells(record)
         check_sizes(record)
@@ -440,32 +513,19 @@ def _import_record(file_format, record, line, seen, kinds, *, geocode=False, ove
         row.remarks.append("structure parente : nom d’une personne (format Insee), non repris")
     key = (row.source, row.source_id)
     if key in seen:
-        return RowResult(
-            line,
-            row.source_id,
-            name,
-            Outcome.REJECTED,
-            [f"identifiant « {row.source_id} » déjà présent à la ligne {seen[key]}"],
-        )
+        return _duplicate(line, row.source_id, name, seen[key])
     seen[key] = line
-    try:
-        with transaction.atomic():
-            outcome = apply_row(
-                row,
-                kinds=kinds,
-                change_reason=f"{IMPORT_CHANGE_REASON} {file_format}",
-                geocode=geocode,
-                overwrite=overwrite,
-            )
-    except RowError as error:
-        return RowResult(line, row.source_id, name, Outcome.REJECTED, [str(error), *row.remarks])
-    except ValidationError as error:
-        return RowResult(line, row.source_id, name, Outcome.REJECTED, _messages(error))
-    except DatabaseError as error:
-        return RowResult(
-            line, row.source_id, name, Outcome.REJECTED, [f"erreur de la base : {error}"]
-        )
-    return RowResult(line, row.source_id, name, outcome, row.remarks, conflicts=row.conflicts)
+    return row, name
+
+
+def _duplicate(line, source_id, name, first_line):
+    return RowResult(
+        line,
+        source_id,
+        name,
+        Outcome.REJECTED,
+        [f"identifiant « {source_id} » déjà présent à la ligne {first_line}"],
+    )
 
 
 def _messages(error):
@@ -476,32 +536,6 @@ def _messages(error):
             for m in ms
         ]
     return list(error.messages)
-
-
-def find_existing(row):
-    """The structure this row updates, or None (demo structures never match).
-
-    A place merged from two records answers to both records' identifiers
-    (`SourceIdentifier`, see `duplicates.merge()`).
-    """
-    real = Structure.objects.filter(is_demo=False)
-    # Our own export names the directory as the source of the places entered here.
-    sources = [row.source, *([""] if row.source == settings.SITE_NAME else [])]
-    return (
-        real.filter(source=row.source, source_id=row.source_id).first()
-        or real.filter(
-            other_source_ids__source=row.source, other_source_ids__source_id=row.source_id
-        ).first()
-        or (real.filter(uid=row.uid, source__in=sources).first() if row.uid else None)
-    )
-
-
-def _snapshot(structure):
-    return {
-        f.attname: getattr(structure, f.attname)
-        for f in Structure._meta.concrete_fields
-        if f.attname not in ("updated_at",)
-    }
 
 
 # Fields whose bad value is moved to the note rather than rejecting the row.
@@ -522,21 +556,25 @@ SALVAGEABLE = {
 }
 
 
-def apply_row(row, *, kinds, change_reason, geocode=False, overwrite=False):
-    """Create or update the structure of `row`; returns the Outcome. Raises RowError."""
-    structure = find_existing(row)
+def apply_row(row, *, batch, geocode=False, overwrite=False):
+    """Create or update the structure of `row` in `batch` (an `ImportBatch` that has
+    loaded the row's place); returns the Outcome. Raises RowError."""
+    kinds = batch.kinds
+    structure = batch.find_existing(row)
     created = structure is None
     if created:
         structure = Structure(status=choices.Status.PUBLISHED, source_id=row.source_id)
-        if row.uid and not Structure.objects.filter(uid=row.uid).exists():
+        if row.uid and batch.uid_is_free(row.uid):
             structure.uid = row.uid
         elif row.uid:
             row.remarks.append(f"identifiant « {row.uid} » déjà utilisé : un autre est attribué")
         before, old_kinds, snapshot = None, set(), None
     else:
-        before = _snapshot(structure)
-        old_kinds = set(structure.kinds.values_list("slug", flat=True))
-        snapshot = snapshot_of(structure, source=row.source, source_id=row.source_id)
+        before = field_values(structure)
+        old_kinds = batch.kinds_of(structure)
+        snapshot = batch.snapshot_of(structure, source=row.source, source_id=row.source_id)
+    structure.commune_table = batch.communes
+    overwritten = []  # fields whose pending conflicts the file's value settles
     # A record merged into this place (`duplicates.merge()`) updates it, under its own name.
     own_record = created or (structure.source, structure.source_id) == (row.source, row.source_id)
     fields = dict(row.fields)
@@ -555,7 +593,7 @@ def apply_row(row, *, kinds, change_reason, geocode=False, overwrite=False):
             if not overwrite:
                 held[name] = value
                 continue
-            _report_overwrite(structure, row, name)
+            overwritten.append(name)
         setattr(structure, name, value)
     # The information is dated by its source, never by this import; a source
     # without a date leaves the date unknown (or as it was). A newer date (a
@@ -568,11 +606,12 @@ def apply_row(row, *, kinds, change_reason, geocode=False, overwrite=False):
     note_lines += [line for line in row.notes if line not in note_lines]
     structure.import_note = "\n".join(note_lines)
     structure.commune = None
-    _resolve_commune(structure, row)
+    _resolve_commune(structure, row, batch.communes)
     _lone_coordinate(structure, row)
     _check_position(structure, row, geocode=geocode)
     _locate(structure, row, geocode=geocode)
     _clean(structure, row)
+    batch.check_unique(structure, created=created, loaded_source=before and before["source"])
 
     source_kinds = set(row.kinds) if row.replace_kinds else old_kinds | set(row.kinds)
     if not source_kinds:
@@ -589,7 +628,7 @@ def apply_row(row, *, kinds, change_reason, geocode=False, overwrite=False):
     new_kinds = source_kinds
     if _changed_by_person(snapshot, KINDS, sorted(old_kinds)) and source_kinds != old_kinds:
         if overwrite:
-            _report_overwrite(structure, row, KINDS)
+            overwritten.append(KINDS)
         else:
             held[KINDS] = sorted(source_kinds)
             new_kinds = old_kinds
@@ -600,19 +639,20 @@ def apply_row(row, *, kinds, change_reason, geocode=False, overwrite=False):
     source_values.update(held)
     if "deduced" in fields:  # what the file deduced, before people's confirmations
         source_values["deduced"] = fields["deduced"]
-    changed = created or _snapshot(structure) != before or new_kinds != old_kinds
-    if changed:
-        structure._change_reason = change_reason
-        structure.save()
-        if new_kinds != old_kinds:
-            structure.kinds.set([kinds[slug] for slug in sorted(new_kinds)])
-    remember(
+    changed = created or field_values(structure) != before or new_kinds != old_kinds
+    for name in overwritten:
+        _report_overwrite(structure, row, name)
+    _hold(structure, row, held, current_kinds=old_kinds)
+    batch.add(
         structure,
+        created=created,
+        changed=changed,
+        before=before,
+        kinds=new_kinds if new_kinds != old_kinds else None,
         source=row.source,
         source_id=row.source_id,
-        values=_jsonable(source_values),
+        snapshot=_jsonable(source_values),
     )
-    _hold(structure, row, held, overwrite=overwrite)
     if not changed:
         return Outcome.UNCHANGED
     return Outcome.CREATED if created else Outcome.UPDATED
@@ -658,14 +698,10 @@ def _report_overwrite(structure, row, name):
     ).update(state=ImportConflict.State.TAKEN, decided_at=timezone.now())
 
 
-def _hold(structure, row, held, *, overwrite):
+def _hold(structure, row, held, *, current_kinds):
     """Report each kept value and leave it to a coordinator (one pending conflict per field)."""
     for name, value in held.items():
-        current = (
-            sorted(old for old in structure.kinds.values_list("slug", flat=True))
-            if (name == KINDS)
-            else getattr(structure, name)
-        )
+        current = sorted(current_kinds) if name == KINDS else getattr(structure, name)
         user, when, by = _by_whom(structure, name)
         row.conflicts += 1
         decided = [
@@ -700,7 +736,7 @@ def _hold(structure, row, held, *, overwrite):
         )
 
 
-def _resolve_commune(structure, row):
+def _resolve_commune(structure, row, communes):
     """The commune of a row. Raises RowError when none of the region fits.
 
     In order: INSEE code, else postal code + name (`Structure.resolve_commune`);
@@ -714,13 +750,13 @@ def _resolve_commune(structure, row):
     if structure.resolve_commune():
         return
     wanted = normalize_search(structure.city)
-    department = Commune.objects.filter(department_id=structure.postal_code[:2])
+    department = communes.in_department(structure.postal_code[:2])
     same_name = [
         c
-        for c in department.filter(search_text__startswith=wanted)
-        if normalize_search(c.name) == wanted
+        for c in department
+        if c.search_text.startswith(wanted) and normalize_search(c.name) == wanted
     ]
-    prefixed = list(department.filter(search_text__startswith=wanted + " "))
+    prefixed = [c for c in department if c.search_text.startswith(wanted + " ")]
     how = "par son nom"
     commune = same_name[0] if len(same_name) == 1 else None
     if commune is None and len(prefixed) == 1:
@@ -730,7 +766,7 @@ def _resolve_commune(structure, row):
             f"{structure.address}, {structure.postal_code} {structure.city}"
         )
         if place and place.citycode:
-            commune = Commune.objects.filter(pk=place.citycode).first()
+            commune = communes.get(place.citycode)
             how = "par la Base Adresse Nationale"
     if commune is None and structure.latitude is not None and structure.longitude is not None:
         # Among the postal code's communes near the place, the most populated:
@@ -738,7 +774,7 @@ def _resolve_commune(structure, row):
         # from the old village's centre.
         nearby = [
             c
-            for c in Commune.objects.matching(structure.postal_code)
+            for c in communes.with_postal_code(structure.postal_code)
             if planar_distance(structure.latitude, structure.longitude, c.latitude, c.longitude)
             <= 12
         ]
@@ -832,7 +868,11 @@ def _clean(structure, row):
     `mediation/validators.py`); a bad optional value goes to the note, anything else rejects."""
     for _attempt in range(3):
         try:
-            structure.full_clean(exclude=["slug"])
+            # The commune comes from the commune table; uniqueness is checked by the
+            # batch against what it loaded (`ImportBatch.check_unique()`).
+            structure.full_clean(
+                exclude=["slug", "commune"], validate_unique=False, validate_constraints=False
+            )
             return
         except ValidationError as error:
             if not hasattr(error, "error_dict"):

@@ -1,0 +1,311 @@
+"""An import's reads and writes in bulk: a few queries per thousand rows, not per row.
+
+The runner maps and checks each row in Python with the model's own rules
+(`Structure.full_clean()`); this module gives it what it would have asked the
+database row by row, and writes what it decided chunk by chunk, in the
+import's transaction:
+
+- before a chunk of rows (`load()`): the places they update, found by
+  (source, identifier), a merged record's identifier or the standard's `id`
+  (`find_existing()`), with their kinds and their source
+  snapshots; the identifiers already taken; the communes are in memory
+  (`territories.models.CommuneTable`) for the whole import;
+- after it (`flush()`): new places with `bulk_create`, changed ones with
+  `bulk_update` (only the fields that changed), one history record for each
+  (django-simple-history's `bulk_history_create`, with its kinds), the kinds,
+  the snapshots, the tombstones of places back under the same identifier;
+- at the end (`finish()`): what the model's signals do after a save, which
+  bulk writes do not send — the data version (`versioning.data_changed()`),
+  the communes' coverage (`territories.coverage.places_changed()`), the demo
+  flag. Unchanged rows write nothing but their snapshot's date.
+"""
+
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import connection
+from django.utils import timezone
+
+from mediation import versioning
+from mediation.context_processors import forget_demo_flag
+from mediation.merges import SourceIdentifier
+from mediation.models import Structure, Tombstone
+from mediation.provenance import SourceSnapshot, snapshot_of
+from territories import coverage
+from territories.models import CommuneTable
+
+BATCH_SIZE = 500
+SOURCE_KEY = next(c for c in Structure._meta.constraints if c.name == "unique_source_id_per_source")
+
+
+def _chunks(items, size=BATCH_SIZE):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class ImportBatch:
+    """What an import reads before a chunk of rows and writes after it."""
+
+    # Rows read, checked and written together: bounded memory, few queries.
+    CHUNK = 2000
+
+    def __init__(self, *, kinds, change_reason):
+        self.kinds = kinds  # slug → ServiceType
+        self.slug_of_kind = {kind.pk: slug for slug, kind in kinds.items()}
+        self.change_reason = change_reason
+        self.communes = CommuneTable.load()
+        self.new_uids = set()
+        self.written = False
+        self._reset()
+
+    def _reset(self):
+        self.by_key, self.by_other_key, self.by_uid = {}, {}, {}
+        self.taken_uids, self.demo_keys = set(), set()
+        self.through = {}  # structure pk → {kind slug: through row id}
+        self.snapshots = {}  # structure pk → {(source, source_id): SourceSnapshot}
+        self.created, self.updated = [], {}  # updated: pk → (structure, before)
+        self.new_kinds = {}  # id(structure) → (structure, kinds to set)
+        # (id(structure), source, source_id) → (structure, values): `provenance.remember()`
+        self.snapshot_values = {}
+
+    # --- Reading -------------------------------------------------------------------
+
+    def load(self, rows):
+        """Read, for these rows, what `find_existing()`, the uid check and the
+        snapshots need (a few queries, whatever the number of rows)."""
+        self._reset()
+        ids = {row.source_id for row in rows}
+        uids = {row.uid for row in rows if row.uid}
+        # The source in the filter: the (source, source_id) index answers.
+        sources = {row.source for row in rows}
+        found = {}
+        for part in _chunks(ids):
+            keyed = Structure.objects.filter(source__in=sources, source_id__in=part)
+            for structure in keyed.exclude(source_id=""):
+                if structure.is_demo:
+                    self.demo_keys.add((structure.source, structure.source_id))
+                else:
+                    found.setdefault(structure.pk, structure)
+                    self.by_key[(structure.source, structure.source_id)] = structure.pk
+            for source, source_id, pk in SourceIdentifier.objects.filter(
+                source__in=sources, source_id__in=part, structure__is_demo=False
+            ).values_list("source", "source_id", "structure_id"):
+                self.by_other_key[(source, source_id)] = pk
+        for part in _chunks(uids):
+            for structure in Structure.objects.filter(uid__in=part):
+                self.taken_uids.add(structure.uid)
+                if not structure.is_demo:
+                    found.setdefault(structure.pk, structure)
+                    self.by_uid[structure.uid] = structure.pk
+        missing = set(self.by_other_key.values()) - set(found)
+        for part in _chunks(missing):
+            found.update((s.pk, s) for s in Structure.objects.filter(pk__in=part))
+        self.found = found
+        through = Structure.kinds.through.objects
+        for part in _chunks(found):
+            for row_id, pk, kind_id in through.filter(structure_id__in=part).values_list(
+                "id", "structure_id", "servicetype_id"
+            ):
+                self.through.setdefault(pk, {})[self.slug_of_kind[kind_id]] = row_id
+            for snapshot in SourceSnapshot.objects.filter(structure_id__in=part):
+                key = (snapshot.source, snapshot.source_id)
+                self.snapshots.setdefault(snapshot.structure_id, {})[key] = snapshot
+
+    def find_existing(self, row):
+        """The structure this row updates, or None (demo structures never match).
+
+        By (source, identifier in the source); a place merged from two records answers
+        to both records' identifiers (`SourceIdentifier`, see `duplicates.merge()`);
+        else by the standard's `id` kept in `uid`, our own export naming the directory
+        as the source of the places entered here."""
+        sources = [row.source, *([""] if row.source == settings.SITE_NAME else [])]
+        key = (row.source, row.source_id)
+        pk = self.by_key.get(key) or self.by_other_key.get(key)
+        if pk is None and row.uid and row.uid in self.by_uid:
+            structure = self.found[self.by_uid[row.uid]]
+            pk = structure.pk if structure.source in sources else None
+        return self.found[pk] if pk is not None else None
+
+    def uid_is_free(self, uid):
+        return uid not in self.taken_uids and uid not in self.new_uids
+
+    def kinds_of(self, structure):
+        """The slugs of the kinds a place has (as this import left them so far)."""
+        if id(structure) in self.new_kinds:
+            return set(self.new_kinds[id(structure)][1])
+        return set(self.through.get(structure.pk, ()))
+
+    def snapshot_of(self, structure, *, source, source_id):
+        """`provenance.snapshot_of()` from what `load()` read."""
+        pending = self.snapshot_values.get((id(structure), source, source_id))
+        if pending is not None:
+            return pending[1]
+        snapshots = self.snapshots.get(structure.pk)
+        if snapshots:
+            snapshot = snapshots.get((source, source_id))
+            return snapshot.values if snapshot is not None else None
+        # None at all: the last import in the history (places imported before snapshots).
+        return snapshot_of(structure, source=source, source_id=source_id)
+
+    def check_unique(self, structure, *, created, loaded_source):
+        """The model's uniqueness rules, checked against what `load()` read (the same
+        error as `full_clean()`); a place whose source changes asks the database."""
+        if created:
+            if (structure.source, structure.source_id) in self.demo_keys:
+                raise ValidationError({NON_FIELD_ERRORS: [SOURCE_KEY.violation_error_message]})
+        elif structure.source != loaded_source:
+            structure.validate_constraints()
+
+    # --- Writing -------------------------------------------------------------------
+
+    def add(self, structure, *, created, changed, before, kinds, source, source_id, snapshot):
+        """Keep a row's result for `flush()`: the place (when `changed`), its kinds (when
+        they change) and what its record (`source`, `source_id`) brought (`snapshot`)."""
+        if changed and created:
+            self.created.append(structure)
+            if structure.uid:
+                self.new_uids.add(structure.uid)
+        elif changed:
+            self.updated.setdefault(structure.pk, (structure, before))
+        if kinds is not None:
+            self.new_kinds[id(structure)] = (structure, sorted(kinds))
+        self.snapshot_values[(id(structure), source, source_id)] = (structure, snapshot)
+
+    def flush(self):
+        """Write the chunk's places, history, kinds and snapshots."""
+        now = timezone.now()
+        self._assign_slugs(self.created)
+        updated = [structure for structure, _before in self.updated.values()]
+        fields = set()
+        for structure, before in self.updated.values():
+            structure.prepare_save()
+            structure.updated_at = now
+            fields |= {
+                name for name, value in field_values(structure).items() if before[name] != value
+            }
+        for structure in self.created:
+            structure.prepare_save()
+        Structure.objects.bulk_create(self.created, batch_size=BATCH_SIZE)
+        _update(updated, sorted(fields | {"updated_at"}))
+        self._write_kinds()
+        history = Structure.history
+        records = history.bulk_history_create(
+            self.created, batch_size=BATCH_SIZE, default_change_reason=self.change_reason
+        ) + history.bulk_history_create(
+            updated, batch_size=BATCH_SIZE, update=True, default_change_reason=self.change_reason
+        )
+        self._write_kinds_history(records)
+        self._write_snapshots(now)
+        written = self.created + updated
+        for part in _chunks(s.uid for s in written):
+            Tombstone.objects.filter(uid__in=part).delete()
+        self.written = self.written or bool(written)
+        self._reset()
+
+    def finish(self):
+        """What the signals of `Structure.save()` would have done, once for the import."""
+        if not self.written:
+            return
+        versioning.data_changed()
+        coverage.places_changed()
+        forget_demo_flag()
+
+    def _assign_slugs(self, structures):
+        """`Structure.unique_slug()` for many places: one query for their first choices."""
+        wanted = {}
+        for structure in structures:
+            if not structure.slug:
+                wanted.setdefault(structure.unique_slug_base(), []).append(structure)
+        taken = set()
+        for part in _chunks(wanted):
+            taken.update(Structure.objects.filter(slug__in=part).values_list("slug", flat=True))
+        for base, places in wanted.items():
+            for structure in places:
+                structure.slug = base if base not in taken else structure.unique_slug(avoid=taken)
+                taken.add(structure.slug)
+
+    def _write_kinds(self):
+        through = Structure.kinds.through
+        removed, added = [], []
+        for structure, wanted in self.new_kinds.values():
+            current = self.through.setdefault(structure.pk, {})
+            removed += [current.pop(slug) for slug in list(current) if slug not in wanted]
+            for slug in wanted:
+                if slug not in current:
+                    added.append(
+                        through(structure_id=structure.pk, servicetype_id=self.kinds[slug].pk)
+                    )
+        for part in _chunks(removed):
+            through.objects.filter(pk__in=part).delete()
+        for row in through.objects.bulk_create(added, batch_size=BATCH_SIZE):
+            self.through[row.structure_id][self.slug_of_kind[row.servicetype_id]] = row.pk
+        self.written = self.written or bool(removed or added)
+
+    def _write_kinds_history(self, records):
+        """Each history record holds the place's kinds, as simple_history's own does."""
+        model = Structure.history.model.kinds.model
+        rows = [
+            model(
+                id=row_id,
+                structure_id=record.id,
+                servicetype_id=self.kinds[slug].pk,
+                history_id=record.history_id,
+            )
+            for record in records
+            for slug, row_id in sorted(self.through.get(record.id, {}).items())
+        ]
+        model.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+
+    def _write_snapshots(self, now):
+        new, changed, touched = [], [], []
+        for (_id, source, source_id), (structure, values) in self.snapshot_values.items():
+            snapshot = self.snapshots.get(structure.pk, {}).get((source, source_id))
+            if snapshot is None:
+                new.append(
+                    SourceSnapshot(
+                        structure=structure, source=source, source_id=source_id, values=values
+                    )
+                )
+            elif snapshot.values != values:
+                snapshot.values, snapshot.imported_at = values, now
+                changed.append(snapshot)
+            else:
+                touched.append(snapshot.pk)
+        SourceSnapshot.objects.bulk_create(new, batch_size=BATCH_SIZE)
+        SourceSnapshot.objects.bulk_update(
+            changed, ["values", "imported_at"], batch_size=BATCH_SIZE
+        )
+        for part in _chunks(touched, 5 * BATCH_SIZE):
+            SourceSnapshot.objects.filter(pk__in=part).update(imported_at=now)
+
+
+def _update(structures, attnames):
+    """`bulk_update()` of `attnames`, as one statement run for each place: Django's
+    bulk_update builds a CASE per field and row, and costs more than the rows' checks."""
+    if not structures:
+        return
+    meta = Structure._meta
+    columns = [meta.get_field(name) for name in attnames]
+    quote = connection.ops.quote_name
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET "
+        + ", ".join(f"{quote(column.column)} = %s" for column in columns)
+        + f" WHERE {quote(meta.pk.column)} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql,
+            [
+                [c.get_db_prep_save(getattr(s, c.attname), connection) for c in columns] + [s.pk]
+                for s in structures
+            ],
+        )
+
+
+def field_values(structure):
+    """The place's stored values (attribute → value) but its modification date."""
+    return {
+        f.attname: getattr(structure, f.attname)
+        for f in Structure._meta.concrete_fields
+        if f.attname != "updated_at"
+    }
