@@ -130,8 +130,11 @@ def remove(*, user):
 class SecondFactorMiddleware:
     """Send a logged-in person who still owes a code to the page that asks for it."""
 
+    # Only the pages that ask for the code: managing the second factor (new
+    # recovery codes, turning it off) needs a verified session like the rest.
     OPEN_PREFIXES = (
-        "/espace/double-authentification/",
+        "/espace/double-authentification/verifier/",
+        "/espace/double-authentification/configurer/",
         "/espace/deconnexion/",
         "/espace/mot-de-passe/oublie/",
         "/espace/mot-de-passe/nouveau/",

@@ -57,12 +57,13 @@ def verify(request):
                     "« Double authentification » de votre espace.",
                 )
             return redirect(_next(request))
-        form.add_error(
-            "code",
-            "Trop d’essais : attendez quelques secondes avant de réessayer."
-            if throttled
-            else "Ce code n’est pas le bon, ou il a expiré. Réessayez avec le code affiché maintenant.",
-        )
+        if throttled:
+            error = "Trop d’essais : attendez quelques secondes avant de réessayer."
+        elif recovery:
+            error = "Ce code de secours n’est pas le bon, ou il a déjà servi."
+        else:
+            error = "Ce code n’est pas le bon, ou il a expiré. Tapez le code affiché maintenant."
+        form.add_error("code", error)
         status = 400
     return render(
         request,

@@ -218,3 +218,15 @@ def test_the_code_page_never_sends_elsewhere(coordinator):
         {"kind": "app", "app-code": code(device, drift=1), "next": "https://pirate.example/"},
     )
     assert response["Location"] == "/espace/"
+
+
+def test_the_password_alone_cannot_replace_the_phone(coordinator):
+    set_up(log_in(coordinator.email), coordinator)
+    stranger = log_in(coordinator.email)  # knows the password, not the phone
+    assert stranger.get(SETUP)["Location"].startswith(VERIFY)
+    assert stranger.post(SETUP, {"app-code": "123456"})["Location"].startswith(VERIFY)
+    for url in ("space:second_factor_recovery_codes", "space:second_factor_off"):
+        refused = stranger.post(reverse(url), {"password": PASSWORD})
+        assert refused["Location"].startswith(VERIFY), url
+    assert TOTPDevice.objects.filter(user=coordinator).count() == 1
+    assert StaticToken.objects.filter(device__user=coordinator).count() == 10
