@@ -7,6 +7,8 @@ coordinators launch a campaign and read its report from "Mon espace", and
 decide the corrections in their moderation queue.
 """
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -23,6 +25,42 @@ from mediation.models import Campaign, Invitation, ProposedChange, Structure
 from mediation.space import views as space_views
 from mediation.space.forms import StopFormSet, StructureForm
 from territories.models import BassinDeVie
+
+# As Django's password reset does, the token of a mail's link moves into the
+# session on the first visit, and the browser goes to the same page under an
+# address naming the mail only ("lien-12"): the token stays out of access logs,
+# the browser's history and `Referer`. One session may hold several places' links.
+SESSION_TOKENS = {False: "campaign_links", True: "campaign_unsubscribe_links"}
+CLEAN_TOKEN = re.compile(r"lien-(\d+)")
+
+
+def clean_token(mail):
+    """What stands in the pages' URLs for `mail`'s token, kept in the session."""
+    return f"lien-{mail.pk}"
+
+
+def _token_out_of_url(request, token, view_name, *, unsubscribe=False, **kwargs):
+    """(the token to answer with, None), or (None, the response): on a first visit, a
+    redirect to the page without the token; for an address without it that this
+    browser's session does not know, the page asking to open the mail's link again.
+
+    A POST to an address with the token (a page loaded before, a mail provider's
+    one-click unsubscribe) is answered as it is."""
+    key = SESSION_TOKENS[unsubscribe]
+    clean = CLEAN_TOKEN.fullmatch(token)
+    if clean:
+        token = request.session.get(key, {}).get(clean[1])
+        if token is None:
+            context = {"reason": "session"}
+            return None, render(request, "space/campaign/invalid.html", context, status=404)
+        return token, None
+    if request.method != "GET":
+        return token, None
+    mail = campaigns.CampaignMail.from_token(token, unsubscribe=unsubscribe)
+    if not isinstance(mail, campaigns.CampaignMail):
+        return token, None  # forged or expired: its error page, nothing to keep
+    request.session[key] = request.session.get(key, {}) | {str(mail.pk): token}
+    return None, redirect(view_name, clean_token(mail), **kwargs)
 
 
 def _mail_or_error(request, token):
@@ -42,10 +80,14 @@ def _mail_or_error(request, token):
 
 def campaign(request, token):
     """The link of the mail: confirm, correct, or become the place's mediator."""
+    token, response = _token_out_of_url(request, token, "space:campaign")
+    if response is not None:
+        return response
     mail, error = _mail_or_error(request, token)
     if error is not None:
         return error
     structure = mail.structure
+    token = clean_token(mail)
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "confirm":
@@ -83,6 +125,9 @@ def _become_mediator(request, mail):
 @require_POST
 def campaign_mediator(request, token):
     """ "Devenir médiateur" from the thank-you page: the link was used, not expired."""
+    token, response = _token_out_of_url(request, token, "space:campaign_mediator")
+    if response is not None:
+        return response
     mail = campaigns.CampaignMail.from_token(token)
     if mail is None or mail == "expired" or mail.is_expired:
         return render(request, "space/campaign/invalid.html", {"reason": "expired"}, status=410)
@@ -91,9 +136,14 @@ def campaign_mediator(request, token):
 
 def campaign_correct(request, token):
     """The mediators' editor; "save" sends the correction to the coordinator."""
+    token, response = _token_out_of_url(request, token, "space:campaign_correct")
+    if response is not None:
+        return response
     mail, error = _mail_or_error(request, token)
     if error is not None:
         return error
+    link = token
+    token = clean_token(mail)
     structure = Structure.objects.get(pk=mail.structure_id)
     extra = {}
     if request.method == "POST":
@@ -119,7 +169,7 @@ def campaign_correct(request, token):
                     build_url=request.build_absolute_uri,
                 )
                 if proposal is None:
-                    return _mail_or_error(request, token)[1]
+                    return _mail_or_error(request, link)[1]
                 return render(
                     request,
                     "space/campaign/thanks.html",
@@ -150,6 +200,9 @@ def campaign_correct(request, token):
 
 @require_GET
 def campaign_geocode(request, token):
+    clean = CLEAN_TOKEN.fullmatch(token)
+    if clean:  # the correction page asks under the address without the token
+        token = request.session.get(SESSION_TOKENS[False], {}).get(clean[1], "")
     _mail, error = _mail_or_error(request, token)
     if error is not None:
         raise PermissionDenied
@@ -159,13 +212,18 @@ def campaign_geocode(request, token):
 @csrf_exempt  # the link itself is the credential; mail providers POST it (RFC 8058)
 def campaign_unsubscribe(request, token):
     """The unsubscribe link of a campaign mail (also RFC 8058 one-click POST)."""
+    token, response = _token_out_of_url(
+        request, token, "space:campaign_unsubscribe", unsubscribe=True
+    )
+    if response is not None:
+        return response
     mail = campaigns.CampaignMail.from_token(token, unsubscribe=True)
     if mail is None or mail == "expired":
         return render(request, "space/campaign/invalid.html", {"reason": "unknown"}, status=404)
     if request.method == "POST":
         campaigns.unsubscribe(mail=mail)
         return render(request, "space/campaign/unsubscribed.html", {"mail": mail})
-    return render(request, "space/campaign/unsubscribe.html", {"mail": mail, "token": token})
+    return render(request, "space/campaign/unsubscribe.html", {"mail": mail})
 
 
 # Coordinators -------------------------------------------------------------------------

@@ -36,6 +36,8 @@ def test_a_place_confirms_then_another_corrects_its_hours_for_the_coordinator(pa
     # The first place: one click.
     page.goto(links["equinoxe@example.fr"])
     expect(page.get_by_role("heading", level=1)).to_contain_text("Médiathèque Équinoxe")
+    # The link's token left the address (kept in the session), as a password reset's does.
+    assert re.search(r"/espace/mise-a-jour/lien-\d+/$", page.url)
     page.get_by_role("button", name="Tout est juste").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Merci !")
     expect(page.locator("main")).to_contain_text("vérifiée aujourd’hui")

@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -83,7 +84,7 @@ def test_at_most_one_campaign_mail_per_place_per_six_months(library):
 def test_tout_est_juste_sets_the_verification_date_once(client, library):
     run()
     link = link_of(mail.outbox[0])
-    page = client.get(link).content.decode()
+    page = client.get(link, follow=True).content.decode()
     assert "Les informations de « Médiathèque Équinoxe » sont-elles justes ?" in page
     assert "02 54 00 00 00" in page  # the phone as people write it
     response = client.post(link, {"action": "confirm"})
@@ -93,7 +94,7 @@ def test_tout_est_juste_sets_the_verification_date_once(client, library):
     assert library.history.latest().history_change_reason == campaigns.CONFIRMED_REASON
     assert CampaignMail.objects.get().outcome == CampaignMail.Outcome.CONFIRMED
     # Single use.
-    assert client.get(link).status_code == 410
+    assert client.get(link, follow=True).status_code == 410
     assert client.post(link, {"action": "confirm"}).status_code == 410
 
 
@@ -101,7 +102,7 @@ def test_an_expired_or_forged_link_is_refused_in_french(client, library):
     run()
     link = link_of(mail.outbox[0])
     CampaignMail.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    response = client.get(link)
+    response = client.get(link, follow=True)
     assert response.status_code == 410
     assert "Il a expiré" in response.content.decode()
     assert client.get(link[:-8] + "abcdefg/").status_code == 404
@@ -122,7 +123,7 @@ def test_a_correction_waits_for_the_coordinator_with_a_diff(client, library, coo
     run()
     link = link_of(mail.outbox[0])
     correct = link + "corriger/"
-    page = client.get(correct).content.decode()
+    page = client.get(correct, follow=True).content.decode()
     assert "data-hours-editor-for" in page  # the mediators' hours editor
     preview = client.post(
         correct, correction_payload(library, phone="02 54 99 99 99", action="preview")
@@ -167,7 +168,7 @@ def test_another_bassin_coordinator_cannot_decide(client, library, other_coordin
 def test_the_unsubscribe_link_stops_further_campaigns(client, library):
     run()
     url = unsubscribe_of(mail.outbox[0])
-    assert "Confirmer la désinscription" in client.get(url).content.decode()
+    assert "Confirmer la désinscription" in client.get(url, follow=True).content.decode()
     client.post(url)
     assert CampaignOptOut.objects.filter(email="accueil@equinoxe.example").exists()
     CampaignMail.objects.update(sent_at=timezone.now() - timedelta(days=400))
@@ -253,7 +254,7 @@ def test_tout_est_juste_also_confirms_what_the_import_deduced(client, library):
     assert DEMARCHES not in exported_services(library)
     run()
     link = link_of(mail.outbox[0])
-    page = client.get(link).content.decode()
+    page = client.get(link, follow=True).content.decode()
     # The place sees what it confirms: the deduced value, marked, with where it comes from.
     assert f"(déduit de {FROM_KIND} — à confirmer)" in page
     client.post(link, {"action": "confirm"})
@@ -291,7 +292,7 @@ def test_a_correction_of_the_itinerant_stops_waits_for_the_coordinator_with_a_di
     fair = StopFactory(structure=library, place="Salle des fêtes", commune=commune("36018"))
     run()
     correct = link_of(mail.outbox[0]) + "corriger/"
-    page = client.get(correct).content.decode()
+    page = client.get(correct, follow=True).content.decode()
     assert "Étapes itinérantes" in page and "Étape : Marché de Déols" in page
     index = {
         s.instance.place: i
@@ -364,3 +365,42 @@ def test_a_stop_correction_that_no_longer_applies_is_not_published_half(
     )
     assert "elle a été supprimée depuis la correction" in response.content.decode()
     assert ProposedChange.objects.get().state == ProposedChange.State.PENDING
+
+
+def test_the_token_leaves_the_address_at_the_first_visit(client, library):
+    """As Django's password reset: kept in the session, out of logs, history and Referer."""
+    other = StructureFactory(name="Espace de Déols", commune=commune("36063"), emails=["d@e.fr"])
+    run()
+    links = {m.to[0]: link_of(m) for m in mail.outbox}
+    token = links["accueil@equinoxe.example"].split("/")[-2]
+    response = client.get(links["accueil@equinoxe.example"])
+    assert response.status_code == 302
+    clean = response["Location"]
+    assert re.fullmatch(r"/espace/mise-a-jour/lien-\d+/", clean)
+    page = client.get(clean).content.decode()
+    assert "Médiathèque Équinoxe" in page and token not in page
+    assert f'href="{clean}corriger/"' in page
+    # A second place's link in the same browser: each page still answers for its own place.
+    second = client.get(links["d@e.fr"])["Location"]
+    assert second != clean and "Espace de Déols" in client.get(second).content.decode()
+    editor = client.get(clean + "corriger/").content.decode()
+    assert "Corriger « Médiathèque Équinoxe »" in editor and token not in editor
+    client.post(clean, {"action": "confirm"})
+    assert Structure.objects.get(pk=library.pk).verified_at is not None
+    assert Structure.objects.get(pk=other.pk).verified_at is None
+    # The address alone, without the session that holds the token, opens nothing.
+    response = Client().get(clean)
+    assert response.status_code == 404
+    assert "Ouvrez de nouveau le lien reçu par e-mail" in response.content.decode()
+
+
+def test_the_unsubscribe_token_leaves_the_address_too_but_one_click_still_works(client, library):
+    run()
+    url = unsubscribe_of(mail.outbox[0])
+    clean = client.get(url)["Location"]
+    assert re.fullmatch(r"/espace/desinscription/lien-\d+/", clean)
+    client.post(clean)
+    assert CampaignOptOut.objects.filter(email="accueil@equinoxe.example").exists()
+    CampaignOptOut.objects.all().delete()
+    Client().post(url)  # RFC 8058: the mail provider posts the link itself
+    assert CampaignOptOut.objects.filter(email="accueil@equinoxe.example").exists()
