@@ -12,6 +12,7 @@ benchmarks/api_speed.py. Both take their fields from `mediation.standard`.
 Nothing here reads a user account: only fields listed below are output.
 """
 
+from django.db.models import F
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -85,6 +86,21 @@ def structure_values(queryset, *, distance=False):
     if distance:
         columns.append("distance_km")
     return queryset.values(*columns)
+
+
+def rows_by_pk(pks):
+    """({pk: `structure_values()` row}, {pk: kind slugs}) of the places `pks`, in one
+    query: one line per place and kind, the kinds in their order."""
+    queryset = structure_values(structure_queryset(Structure.objects.filter(pk__in=pks)))
+    queryset = queryset.annotate(kind=F("kinds__slug")).order_by("kinds__order", "kinds__slug")
+    rows, kinds = {}, {}
+    for line in queryset:
+        kind = line.pop("kind")
+        if line["pk"] not in rows:
+            rows[line["pk"]], kinds[line["pk"]] = line, []
+        if kind is not None:
+            kinds[line["pk"]].append(kind)
+    return rows, kinds
 
 
 def kinds_by_structure(pks):

@@ -60,6 +60,7 @@ from mediation.api.serializers import (
     ServiceTypeSerializer,
     StructureDetailSerializer,
     StructureListItemSerializer,
+    rows_by_pk,
     structure_queryset,
     structure_rows,
     structure_values,
@@ -325,22 +326,20 @@ class StructureViewSet(
             queryset, distance = self._filtered(request)
             # The page's primary keys (with their distance), in order, and the total
             # in one query (`COUNT(*) OVER ()`) over a light query: no joins, no
-            # column but the key. Then the full rows of this page only, and their kinds.
+            # column but the key. Then the full rows of this page only, with their
+            # kinds, in a second one.
             columns = ("pk", "distance_km") if distance else ("pk",)
             page = self.paginator.paginate_counted(
                 queryset.values_list(*columns), request, view=self
             )
-            values = structure_values(
-                structure_queryset(Structure.objects.filter(pk__in=[row[0] for row in page]))
-            )
-            by_pk = {v["pk"]: v for v in values}
+            by_pk, kinds = rows_by_pk([row[0] for row in page])
             ordered = []
             for row in page:
                 item = by_pk[row[0]]
                 if distance:
                     item["distance_km"] = row[1]
                 ordered.append(item)
-            return self.get_paginated_response(structure_rows(ordered, request))
+            return self.get_paginated_response(structure_rows(ordered, request, kinds))
 
         return self.handle_conditional(request, build)
 
