@@ -292,8 +292,9 @@ def view_box(lat, lon, zoom):
 
 def markers_figures(timed, sample, rng):
     """The markers by view: at each zoom, around the sample's communes, with and
-    without the search's filters; `froid`: the server's cache emptied before each
-    request (every answer computed), `chaud`: the same URLs again."""
+    without the search's filters. `froid`: the server's cache emptied before each
+    request (the first visitor after a change of the data); `vues nouvelles`:
+    views not asked before, in the same data version; then the same URLs again."""
     from django.core.cache import cache
 
     from mediation import markers
@@ -306,16 +307,20 @@ def markers_figures(timed, sample, rng):
         "pins par réponse au plus": markers.MAX_POINTS,
     }
     cold = cache.clear
-    for zoom in MARKER_ZOOMS:
+
+    def views_at(zoom):
         views = []
         for _, lat, lon, _ in sample:
             west, south, east, north = view_box(
                 lat + rng.uniform(-0.05, 0.05), lon + rng.uniform(-0.05, 0.05), zoom
             )
             views.append({"bbox": f"{west:.5f},{south:.5f},{east:.5f},{north:.5f}", "zoom": zoom})
+        return views
+
+    for zoom in MARKER_ZOOMS:
+        views, others = views_at(zoom), views_at(zoom)
         figures[f"zoom {zoom}"] = {
-            "froid": timed("/carte/lieux.json", views, before=cold),
-            "chaud": timed("/carte/lieux.json", views),
+            "froid (cache vidé à chaque appel)": timed("/carte/lieux.json", views, before=cold),
             "froid service=demarches": timed(
                 "/carte/lieux.json", [v | {"service": "demarches"} for v in views], before=cold
             ),
@@ -323,6 +328,12 @@ def markers_figures(timed, sample, rng):
                 "/carte/lieux.json", [v | {"type": "mediatheque"} for v in views], before=cold
             ),
         }
+        # Other visitors: the same data version, views not asked before.
+        timed("/carte/lieux.json", views, warmup=len(views) - 1)
+        figures[f"zoom {zoom}"]["vues nouvelles (même version)"] = timed(
+            "/carte/lieux.json", others
+        )
+        figures[f"zoom {zoom}"]["vues déjà demandées"] = timed("/carte/lieux.json", others)
     figures["sans cadre (le monde, zoom 6)"] = timed("/carte/lieux.json", [{}] * 8, before=cold)
     return figures
 

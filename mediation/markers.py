@@ -26,8 +26,11 @@ Three answers, by size:
 - otherwise `clusters`, computed in SQL: markers grouped in a grid whose cells
   are about `GRID["px"]` pixels wide at the zoom asked (GROUP BY the cell's row
   and column with COUNT, AVG, MIN and MAX — the same query on SQLite and
-  PostgreSQL). The opening-hours filters are read in Python (see
-  `search.hours_filters`): clusters count without them (`hours_ignored`).
+  PostgreSQL). From `WHOLE_GRID_ZOOM` out, where a view holds most of the
+  directory, the grid of the whole directory is kept per data version and
+  filters, and each view is a cut of it. The opening-hours filters are read
+  in Python (see `search.hours_filters`): clusters count without them
+  (`hours_ignored`).
 
 The box is widened to whole cells, so a cell is never split between two
 answers and the same few URLs come back as the map moves. Each answer is cached
@@ -44,7 +47,7 @@ from urllib.parse import urlencode
 
 import orjson
 from django.core.cache import cache
-from django.db.models import Avg, Count, F, Max, Min
+from django.db.models import Avg, Count, Exists, F, Max, Min, OuterRef
 from django.db.models.functions import Floor
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
@@ -65,6 +68,9 @@ MAX_POINTS = 1500  # pins per answer: ≈ 45 KB gzipped with real names
 # home.js widens its box to the same cells.
 GRID = {"px": 64, "latRatio": 0.7}
 MAX_CELLS = 2500  # a wider box is answered at a coarser zoom
+# At this zoom and below (a département and wider), the grid of the whole directory
+# is computed once per data version and filters, then cut to each view.
+WHOLE_GRID_ZOOM = 9
 DEFAULT_ZOOM = 6
 MAX_ZOOM = 22
 WORLD = (-180.0, -90.0, 180.0, 90.0)
@@ -185,7 +191,10 @@ def _markers(form):
     """(places with a position, stops) passing the search's SQL filters."""
     structures = search.filtered(form)
     places = structures.filter(latitude__isnull=False, longitude__isnull=False)
-    return places, Stop.objects.filter(structure__in=structures.values("pk"))
+    # EXISTS, stop by stop (after the box): `structure__in` would have the database
+    # list every matching place first — 100,000 of them for a bare search.
+    stops = Stop.objects.filter(Exists(structures.filter(pk=OuterRef("structure_id"))))
+    return places, stops
 
 
 def _cells(queryset, zoom):
@@ -213,8 +222,9 @@ def _cells(queryset, zoom):
     }
 
 
-def clusters(places, stops, zoom):
-    """The markers grouped by grid cell: [[lat, lon, count, south, west, north, east], …]."""
+def grid(places, stops, zoom):
+    """{(row, column): (count, Σlat, Σlon, south, west, north, east)}: places and stops
+    grouped by grid cell (two GROUP BY queries, merged)."""
     merged = _cells(places, zoom)
     for key, (n, lat, lon, south, west, north, east) in _cells(stops, zoom).items():
         if key in merged:  # places and stops in the same cell: one bubble
@@ -230,14 +240,26 @@ def clusters(places, stops, zoom):
             )
         else:
             merged[key] = (n, lat, lon, south, west, north, east)
+    return merged
+
+
+def whole_grid(form, zoom, stamp):
+    """`grid()` of every marker passing the filters, kept per data version: far out,
+    a view holds most of the directory, and every view at that zoom is a cut of
+    the same few hundred cells."""
+    key = hashlib.sha1(repr([stamp, search.filters_key(form), zoom]).encode()).hexdigest()[:20]
+    cells = cache.get(f"mediation:markers-grid:{key}")
+    if cells is None:
+        cells = grid(*_markers(form), zoom)
+        cache.set(f"mediation:markers-grid:{key}", cells, CACHE_TTL)
+    return cells
+
+
+def clusters(cells):
+    """The bubbles: [[lat, lon, count, south, west, north, east], …] by cell."""
     return [
-        [
-            round(lat / n, 5),
-            round(lon / n, 5),
-            n,
-            *(round(value, 5) for value in box),
-        ]
-        for (n, lat, lon, *box) in (merged[key] for key in sorted(merged))
+        [round(lat / n, 5), round(lon / n, 5), n, *(round(value, 5) for value in box)]
+        for (n, lat, lon, *box) in (cells[key] for key in sorted(cells))
     ]
 
 
@@ -305,11 +327,19 @@ def payload(form, bbox=WORLD, zoom=DEFAULT_ZOOM, *, stamp=None, now=None):
         return document
     zoom, span = cells_of(bbox, zoom)
     places, stops = _boxed(places, span, zoom), _boxed(stops, span, zoom)
-    grouped = clusters(places, stops, zoom)
-    if sum(cluster[2] for cluster in grouped) <= MAX_POINTS:
+    if zoom <= WHOLE_GRID_ZOOM:
+        first_row, first_column, last_row, last_column = span
+        cells = {
+            (row, column): cell
+            for (row, column), cell in whole_grid(form, zoom, stamp).items()
+            if first_row <= row <= last_row and first_column <= column <= last_column
+        }
+    else:
+        cells = grid(places, stops, zoom)
+    if sum(cell[0] for cell in cells.values()) <= MAX_POINTS:
         document["rows"] = pins(places, stops, form, now)
     else:
-        document["clusters"] = grouped
+        document["clusters"] = clusters(cells)
         document["hours_ignored"] = any(form.value(name) for name in HOURS_FILTERS)
     return document
 

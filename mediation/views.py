@@ -44,7 +44,10 @@ def home(request):
         "place_query": _query(request, keep=place_keys),
         "filters_query": _query(request, drop=(*place_keys, "page")),
         "kinds": ServiceType.objects.all(),
-        "structure_count": Structure.objects.published().count(),
+        # Shown on the bare home page only: counted then, once per data version.
+        "structure_count": functools.partial(
+            search.cached_count, Structure.objects.published(), "published"
+        ),
         "position_text": search.POSITION_TEXT,
         "map_config": map_config(),
         "map_state": {

@@ -181,6 +181,7 @@ const map = {
   origin: null,
   state: null,
   loaded: null, // the last URL answered
+  asking: null, // the URL being fetched
   complete: null, // the markers URL whose every pin is already on the map
   controller: null,
   timer: null,
@@ -235,9 +236,10 @@ async function loadView() {
   if (!map.leaflet || !map.state) return;
   if (map.complete === map.state.markers) return; // every pin of this search is there
   const url = viewUrl();
-  if (url === map.loaded) return;
+  if (url === map.loaded || url === map.asking) return;
   map.controller?.abort();
   const controller = (map.controller = new AbortController());
+  map.asking = url;
   let data;
   try {
     const response = await fetch(url, { signal: controller.signal });
@@ -245,6 +247,8 @@ async function loadView() {
     data = await response.json();
   } catch {
     return; // moved again (aborted) or offline: the list above says it all
+  } finally {
+    if (map.controller === controller) map.asking = null;
   }
   map.loaded = url;
   map.complete = data.complete ? map.state.markers : null;

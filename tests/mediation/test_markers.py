@@ -233,3 +233,14 @@ def test_the_same_cells_are_one_answer_whatever_the_exact_box(client, large):
     assert first["ETag"] == second["ETag"]
     assert first.json() == second.json()
     assert sum(cluster[2] for cluster in first.json()["clusters"]) == 5
+
+
+def test_far_out_each_view_is_a_cut_of_the_same_grid(client, large):
+    StructureFactory.create_batch(4)  # Châteauroux
+    StructureFactory.create_batch(2, commune=commune("18033"))  # Bourges
+    zoom = markers.WHOLE_GRID_ZOOM - 1
+    region = client.get(URL, {"bbox": REGION_BOX, "zoom": zoom}).json()["clusters"]
+    around = client.get(URL, {"bbox": "1.2,46.5,1.9,47.0", "zoom": zoom}).json()["clusters"]
+    assert sum(cluster[2] for cluster in region) == 6
+    assert sum(cluster[2] for cluster in around) == 4  # Bourges is out of this view
+    assert all(cluster in region for cluster in around)
