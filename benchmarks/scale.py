@@ -28,7 +28,10 @@ in-process (the whole Django stack, DEBUG off, no network):
     .venv/bin/python benchmarks/scale.py --only import --rows 5000 --profile  # import, cProfile
 
 SCALE_SQLITE_URL and SCALE_POSTGRES_URL choose other databases (one per person
-on a shared machine).
+on a shared machine). The import part is run only when named (`--only import`);
+it empties its database first: SQLite, a file in a new temporary folder (removed
+at the end) unless SCALE_SQLITE_IMPORT_URL; PostgreSQL, SCALE_POSTGRES_IMPORT_URL
+(default mediation_scale_import).
 
 CPU heavy: the first run fills the table (≈ 1 to 3 minutes), later runs reuse it.
 """
@@ -38,6 +41,7 @@ import gzip
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,6 +53,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import api_speed  # the filler and the environment helpers
 
 PARTS = ("pages", "api", "markers", "exports", "duplicates", "import")
+# The import part (minutes of CPU, a database emptied first) runs only when asked.
+DEFAULT_PARTS = [part for part in PARTS if part != "import"]
 # Each engineer (or CI job) may point at its own database: the fill is kept
 # (SCALE_SQLITE_URL / SCALE_POSTGRES_URL or --database-url).
 SQLITE_URL = os.environ.get(
@@ -57,10 +63,9 @@ SQLITE_URL = os.environ.get(
 POSTGRES_URL = os.environ.get(
     "SCALE_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/mediation_scale"
 )
-# The import part starts from an empty directory: a database of its own.
-SQLITE_IMPORT_URL = os.environ.get(
-    "SCALE_SQLITE_IMPORT_URL", f"sqlite:///{tempfile.gettempdir()}/mediation_scale_import.sqlite3"
-)
+# The import part starts from an empty directory: a database of its own, for SQLite
+# a file in a folder of this run's own (nobody else's run can empty it).
+SQLITE_IMPORT_URL = os.environ.get("SCALE_SQLITE_IMPORT_URL")
 POSTGRES_IMPORT_URL = os.environ.get(
     "SCALE_POSTGRES_IMPORT_URL", "postgres://postgres@127.0.0.1:5432/mediation_scale_import"
 )
@@ -461,6 +466,7 @@ def inner_import(rows, profile):
     timed("premier import (objectif ≤ 300 s, ≤ 1 Go)", regional)
     timed("second import, rien de changé (objectif ≤ 120 s)", regional)
     timed("fichier national, 90 % hors région", national)
+    shutil.rmtree(folder)
     print(json.dumps(results, ensure_ascii=False))
 
 
@@ -480,8 +486,10 @@ def reset_import_database(url):
 
 def run_import_part(args):
     url = POSTGRES_IMPORT_URL if args.postgres else SQLITE_IMPORT_URL
-    if args.database_url and args.only == ["import"]:
-        url = args.database_url  # emptied: never the 100,000-place fill
+    folder = None
+    if url is None:
+        folder = tempfile.mkdtemp(prefix="scale-import-db-")
+        url = f"sqlite:///{folder}/import.sqlite3"
     reset_import_database(url)
     # DEBUG off: Django would keep every SQL query in memory.
     env = api_speed.django_env(url, DJANGO_SETTINGS_MODULE="mediation.settings")
@@ -495,6 +503,8 @@ def run_import_part(args):
         stdout=subprocess.PIPE,
         text=True,
     )
+    if folder:
+        shutil.rmtree(folder)
     if output.returncode:
         api_speed.fail("la mesure de l’import a échoué")
     return json.loads(output.stdout.strip().splitlines()[-1])
@@ -508,7 +518,7 @@ def progress(results):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL plutôt que SQLite")
-    parser.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS))
+    parser.add_argument("--only", nargs="+", choices=PARTS, default=DEFAULT_PARTS)
     parser.add_argument("--points", type=int, default=55, help="communes tirées par mesure")
     parser.add_argument(
         "--database-url",
