@@ -117,11 +117,13 @@ def probable_duplicates(queryset=None):
                 if (first[1], second[1]) in distinct:
                     continue
                 address_score = fuzz.token_set_ratio(addresses[i], addresses[j])
+                if address_score < SAME_ADDRESS and names_score < SAME_NAME:
+                    continue  # the distance could not make them a pair: not computed
                 distance = None
                 if None not in (first[4], second[4]):
                     distance = planar_distance(first[4], first[5], second[4], second[5])
                 close = distance is not None and distance <= CLOSE_KM
-                if address_score >= SAME_ADDRESS or (names_score >= SAME_NAME and close):
+                if address_score >= SAME_ADDRESS or close:
                     found.append((first[1], second[1], names_score, address_score, distance))
     structures = Structure.objects.select_related("commune").in_bulk(
         {pk for row in found for pk in row[:2]}
