@@ -2,7 +2,8 @@
 
 - `hub_lo`: the regional census (Hub-LO export, `c_*` fields);
 - `standard`: the national data standard 1.0.x and its earlier 0.x shape;
-- `runner`: format detection, one savepoint per row, report, demo removal.
+- `runner`: format detection, each row mapped and checked, report, demo removal;
+- `batch`: the rows' reads and writes, in bulk, chunk by chunk.
 """
 
 from mediation.importers.base import DemoWorkError, ImportFileError, RowError
