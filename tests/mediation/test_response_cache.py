@@ -20,6 +20,7 @@ from django.test.utils import CaptureQueriesContext
 
 from mediation import response_cache
 from mediation.models import Coordination, ServiceType, Structure
+from territories.models import TerritoryProject
 from tests.factories import StructureFactory, UserFactory, api_key, commune
 from tests.mediation.test_degraded import closed_port
 
@@ -279,3 +280,18 @@ def test_a_place_of_the_api_is_kept_with_its_own_version(client, places):
     assert kept_content == content
     assert kept["ETag"] == computed["ETag"]  # the version PATCH accepts in If-Match
     assert client.get(path, HTTP_IF_NONE_MATCH=kept["ETag"]).status_code == 304
+
+
+def test_a_territory_project_shows_on_its_bassin_page_once_saved(
+    client, places, django_capture_on_commit_callbacks
+):
+    bassin = commune("36044").bassin
+    path = f"/territoires/bassins/{bassin.slug}/"
+    assert "Des ateliers dans chaque commune" not in client.get(path).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        TerritoryProject.objects.create(
+            bassin=bassin, presentation="Des ateliers dans chaque commune."
+        )
+
+    assert "Des ateliers dans chaque commune" in client.get(path).content.decode()
