@@ -70,7 +70,7 @@ GRID = {"px": 64, "latRatio": 0.7}
 MAX_CELLS = 2500  # a wider box is answered at a coarser zoom
 # At this zoom and below (a département and wider), the grid of the whole directory
 # is computed once per data version and filters, then cut to each view.
-WHOLE_GRID_ZOOM = 9
+WHOLE_GRID_ZOOM = 10
 DEFAULT_ZOOM = 6
 MAX_ZOOM = 22
 WORLD = (-180.0, -90.0, 180.0, 90.0)
