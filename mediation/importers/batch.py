@@ -92,12 +92,13 @@ class ImportBatch:
             ).values_list("source", "source_id", "structure_id"):
                 self.by_other_key[(source, source_id)] = pk
         for part in _chunks(uids):
-            for structure in Structure.objects.filter(uid__in=part):
-                self.taken_uids.add(structure.uid)
-                if not structure.is_demo:
-                    found.setdefault(structure.pk, structure)
-                    self.by_uid[structure.uid] = structure.pk
-        missing = set(self.by_other_key.values()) - set(found)
+            taken = Structure.objects.filter(uid__in=part).values_list("uid", "pk", "is_demo")
+            for uid, pk, is_demo in taken:
+                self.taken_uids.add(uid)
+                if not is_demo:
+                    self.by_uid[uid] = pk
+        # Each place once (the standard's `id` is both its identifier and its uid).
+        missing = {*self.by_other_key.values(), *self.by_uid.values()} - set(found)
         for part in _chunks(missing):
             found.update((s.pk, s) for s in Structure.objects.filter(pk__in=part))
         self.found = found
