@@ -97,6 +97,14 @@ def copy_test_database(base, template, name):
     connections.close_all()  # a template must have no other session
     with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        # Idle sessions other threads of this run left on its own test database
+        # (a live server's request threads) would block the copy; Django's health
+        # check reconnects whoever needs them again.
+        admin.execute(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            [template],
+        )
         admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
 
 
