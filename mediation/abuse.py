@@ -57,11 +57,13 @@ def rate(name):
     return Rate.parse(settings.ABUSE_LIMITS[name])
 
 
-def _key(name, who):
+def key(name, who):
+    """The cache key counting limit `name` for `who` (hashed: no address in clear)."""
     return "abuse:" + name + ":" + salted_hmac("abuse-limit", f"{name}:{who}").hexdigest()[:32]
 
 
-def _count(key, seconds):
+def count(key, seconds):
+    """One more under `key`, in a window of `seconds` from the first: the new count."""
     cache.add(key, 0, seconds)
     try:
         return cache.incr(key)
@@ -92,7 +94,7 @@ def allow(request, action, *, targets=()):
         if name not in settings.ABUSE_LIMITS:
             continue
         limit = rate(name)
-        if _count(_key(name, who), limit.seconds) > limit.count:
+        if count(key(name, who), limit.seconds) > limit.count:
             allowed = False
     return allowed
 

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
+from mediation import abuse
+
 logger = logging.getLogger(__name__)
 
 CACHE_TTL = 30 * 24 * 3600  # an address does not move
@@ -133,13 +135,7 @@ def _visitor_allowed():
     visitor = _visitor.get()
     if visitor is None:
         return True
-    key = f"geocoder:visitor:{visitor}"
-    cache.add(key, 0, VISITOR_WINDOW)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, VISITOR_WINDOW)
-        count = 1
+    count = abuse.count(abuse.key("geocoder_visitor", visitor), VISITOR_WINDOW)
     return count <= settings.GEOCODER_VISITOR_LIMIT
 
 
