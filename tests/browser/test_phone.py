@@ -189,6 +189,7 @@ def test_tap_targets_are_at_least_44_px(phone, places):
     pin = phone.locator("#map .pin").first
     expect(pin).to_be_attached()
     box = pin.bounding_box()
-    assert box["width"] >= 44 and box["height"] >= 44
+    # Layout is sub-pixel: a 44 px box may measure 43.99998 px.
+    assert round(box["width"], 2) >= 44 and round(box["height"], 2) >= 44
     tag = phone.locator(".kind-info > summary").first
     assert tag.bounding_box()["height"] >= 44
