@@ -26,6 +26,7 @@ import json
 import os
 import random
 import re
+import runpy
 import statistics
 import subprocess
 import sys
@@ -186,7 +187,10 @@ def main():
     parser.add_argument("--duration", type=int, default=300, help="secondes (5 minutes)")
     parser.add_argument("--citizens", type=int, default=50)
     parser.add_argument("--partners", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=4, help="workers gunicorn")
+    parser.add_argument(
+        "--workers", type=int, help="workers gunicorn (défaut : gunicorn.conf.py, 2 par cœur)"
+    )
+    parser.add_argument("--threads", type=int, help="fils par worker (défaut : gunicorn.conf.py)")
     parser.add_argument("--reuse", action="store_true", help="garder la base déjà remplie")
     args = parser.parse_args()
     if not (BIN / "gunicorn").exists():
@@ -214,7 +218,9 @@ def main():
         [
             str(BIN / "gunicorn"),
             "mediation.wsgi:application",
-            f"--workers={args.workers}",
+            "--config=gunicorn.conf.py",  # as in production
+            *([f"--workers={args.workers}"] if args.workers else []),
+            *([f"--threads={args.threads}"] if args.threads else []),
             f"--bind=127.0.0.1:{port}",
             "--log-level=warning",
         ],
@@ -253,12 +259,14 @@ def main():
         server.terminate()
         server.wait(timeout=20)
 
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     total = sum(len(t) for t in recorder.timings.values())
     errors = sum(len(e) for e in recorder.errors.values())
     print(f"Données : {data}")
     print(
         f"{args.citizens} habitants, {args.partners} partenaires, {elapsed:.0f} s, "
-        f"gunicorn {args.workers} workers, PostgreSQL + Redis, {os.cpu_count()} cœurs"
+        f"gunicorn {config['worker_class']}, {args.workers or config['workers']} workers × "
+        f"{args.threads or config['threads']} fils, PostgreSQL + Redis, {os.cpu_count()} cœurs"
     )
     print(f"{total} requêtes, {total / elapsed:.1f} requêtes/s, {errors} erreurs")
     print(f"{'page':26} {'requêtes':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'erreurs':>8}")
