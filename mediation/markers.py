@@ -28,7 +28,8 @@ Three answers, by size:
   and column with COUNT, AVG, MIN and MAX — the same query on SQLite and
   PostgreSQL). From `WHOLE_GRID_ZOOM` out, where a view holds most of the
   directory, the grid of the whole directory is kept per data version and
-  filters, and each view is a cut of it. The opening-hours filters are read
+  filters, and each view is a cut of it; only the finest of those grids is read
+  from the database, the coarser ones are unions of its cells (`coarser`). The opening-hours filters are read
   in Python (see `search.hours_filters`): clusters count without them
   (`hours_ignored`).
 
@@ -217,40 +218,63 @@ def _cells(queryset, zoom):
         .order_by()
         .values_list("cell_row", "cell_column", "n", "lat", "lon", "south", "west", "north", "east")
     )
+    # FLOOR gives a float on SQLite and PostgreSQL: the cell's key is a pair of ints.
     return {
-        (row, column): (n, n * lat, n * lon, *box) for row, column, n, lat, lon, *box in grouped
+        (int(row), int(column)): (n, n * lat, n * lon, *box)
+        for row, column, n, lat, lon, *box in grouped
     }
+
+
+def _merge(cells, key, cell):
+    """Add `cell` (count, Σlat, Σlon, south, west, north, east) into `cells[key]`."""
+    if key in cells:
+        m = cells[key]
+        n, lat, lon, south, west, north, east = cell
+        cells[key] = (
+            m[0] + n,
+            m[1] + lat,
+            m[2] + lon,
+            min(m[3], south),
+            min(m[4], west),
+            max(m[5], north),
+            max(m[6], east),
+        )
+    else:
+        cells[key] = cell
 
 
 def grid(places, stops, zoom):
     """{(row, column): (count, Σlat, Σlon, south, west, north, east)}: places and stops
     grouped by grid cell (two GROUP BY queries, merged)."""
     merged = _cells(places, zoom)
-    for key, (n, lat, lon, south, west, north, east) in _cells(stops, zoom).items():
-        if key in merged:  # places and stops in the same cell: one bubble
-            m = merged[key]
-            merged[key] = (
-                m[0] + n,
-                m[1] + lat,
-                m[2] + lon,
-                min(m[3], south),
-                min(m[4], west),
-                max(m[5], north),
-                max(m[6], east),
-            )
-        else:
-            merged[key] = (n, lat, lon, south, west, north, east)
+    for key, cell in _cells(stops, zoom).items():
+        _merge(merged, key, cell)  # places and stops in the same cell: one bubble
     return merged
 
 
+def coarser(cells, levels):
+    """`cells` of a grid, grouped `levels` zooms out: a cell at zoom z - 1 is exactly
+    four cells at zoom z (its steps are twice as long, and floor(x / 2s) is
+    floor(floor(x / s) / 2)), so the counts and extents are those SQL would give."""
+    grouped = {}
+    for (row, column), cell in cells.items():
+        _merge(grouped, (row >> levels, column >> levels), cell)
+    return grouped
+
+
 def whole_grid(form, zoom, stamp):
-    """`grid()` of every marker passing the filters, kept per data version: far out,
-    a view holds most of the directory, and every view at that zoom is a cut of
-    the same few hundred cells."""
+    """`grid()` of every marker passing the filters, at `zoom` ≤ `WHOLE_GRID_ZOOM`,
+    kept per data version: far out, a view holds most of the directory, and every
+    view at that zoom is a cut of the same few hundred cells. Only the finest grid
+    is read from the database (one GROUP BY per version and filters); the coarser
+    ones are derived from it."""
     key = hashlib.sha1(repr([stamp, search.filters_key(form), zoom]).encode()).hexdigest()[:20]
     cells = cache.get(f"mediation:markers-grid:{key}")
     if cells is None:
-        cells = grid(*_markers(form), zoom)
+        if zoom < WHOLE_GRID_ZOOM:
+            cells = coarser(whole_grid(form, WHOLE_GRID_ZOOM, stamp), WHOLE_GRID_ZOOM - zoom)
+        else:
+            cells = grid(*_markers(form), zoom)
         cache.set(f"mediation:markers-grid:{key}", cells, CACHE_TTL)
     return cells
 

@@ -244,3 +244,31 @@ def test_far_out_each_view_is_a_cut_of_the_same_grid(client, large):
     assert sum(cluster[2] for cluster in region) == 6
     assert sum(cluster[2] for cluster in around) == 4  # Bourges is out of this view
     assert all(cluster in region for cluster in around)
+
+
+def test_coarser_grids_derived_from_the_finest_are_those_sql_gives(large):
+    from mediation.forms import SearchForm
+
+    for i in range(12):  # across the region, over many cells' edges
+        StructureFactory(latitude=46.4 + 0.21 * i, longitude=0.1 + 0.25 * i)
+    StopFactory(structure=StructureFactory(), commune=commune("36005"))
+    form = SearchForm({})
+    form.is_valid()
+    finest = markers.grid(*markers._markers(form), markers.WHOLE_GRID_ZOOM)
+    for zoom in range(0, markers.WHOLE_GRID_ZOOM):
+        derived = markers.coarser(finest, markers.WHOLE_GRID_ZOOM - zoom)
+        computed = markers.grid(*markers._markers(form), zoom)
+        assert derived.keys() == computed.keys(), zoom
+        for key, (n, lat, lon, *box) in computed.items():
+            assert derived[key][0] == n and list(derived[key][3:]) == box
+            assert derived[key][1] == pytest.approx(lat) and derived[key][2] == pytest.approx(lon)
+        assert markers.clusters(derived) == markers.clusters(computed)
+
+
+def test_far_out_one_grid_is_read_per_version_and_filters(client, large, django_assert_num_queries):
+    StructureFactory.create_batch(5)
+    client.get(URL, {"bbox": REGION_BOX, "zoom": markers.WHOLE_GRID_ZOOM})
+    # Further out, the same version: derived from the finest grid, no GROUP BY.
+    with django_assert_num_queries(2):  # the data version, the kinds' names
+        data = client.get(URL, {"bbox": REGION_BOX, "zoom": "6"}).json()
+    assert sum(cluster[2] for cluster in data["clusters"]) == 5
