@@ -297,13 +297,16 @@ def view_box(lat, lon, zoom):
 
 def markers_figures(timed, sample, rng):
     """The markers by view: at each zoom, around the sample's communes, with and
-    without the search's filters. `froid`: the server's cache emptied before each
-    request (the first visitor after a change of the data); `vues nouvelles`:
-    views not asked before, in the same data version; then the same URLs again."""
+    without the search's filters. `après un changement`: the data version moved
+    before each request, as a committed change moves it (with what the commit
+    prepares, `markers.prepare()`, timed apart: the writer pays it); `froid`: the
+    server's cache emptied before each request (nothing prepared: a cache lost);
+    `vues nouvelles`: views not asked before, in the same data version; then the
+    same URLs again."""
     from django.core.cache import cache
 
     from mediation import markers
-    from mediation.versioning import structures_version
+    from mediation.versioning import move_version, structures_version
 
     size = markers.directory_size(structures_version()[0])
     figures = {
@@ -312,6 +315,16 @@ def markers_figures(timed, sample, rng):
         "pins par réponse au plus": markers.MAX_POINTS,
     }
     cold = cache.clear
+    writes, writes_cpu = [], []
+    for _ in range(10):
+        start, cpu = time.perf_counter(), time.process_time()
+        move_version()  # a committed change: the version moves, the grids are prepared
+        writes.append((time.perf_counter() - start) * 1000)
+        writes_cpu.append((time.process_time() - cpu) * 1000)
+    figures["préparation après un changement (payée par l’écriture)"] = {
+        **percentiles(writes),
+        "p50 ms CPU": percentiles(writes_cpu)["p50 ms"],
+    }
 
     def views_at(zoom):
         views = []
@@ -325,6 +338,12 @@ def markers_figures(timed, sample, rng):
     for zoom in MARKER_ZOOMS:
         views, others = views_at(zoom), views_at(zoom)
         figures[f"zoom {zoom}"] = {
+            "après un changement": timed("/carte/lieux.json", views, before=move_version),
+            "après un changement service=demarches": timed(
+                "/carte/lieux.json",
+                [v | {"service": "demarches"} for v in views],
+                before=move_version,
+            ),
             "froid (cache vidé à chaque appel)": timed("/carte/lieux.json", views, before=cold),
             "froid service=demarches": timed(
                 "/carte/lieux.json", [v | {"service": "demarches"} for v in views], before=cold

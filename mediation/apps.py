@@ -10,6 +10,7 @@ class MediationConfig(AppConfig):
         from mediation import (  # noqa: F401
             information_dates,
             lockout,
+            markers,
             privacy,
             tombstones,
             versioning,

@@ -43,11 +43,13 @@ immutable for the browser.
 
 import gzip
 import hashlib
+import logging
 import math
 from urllib.parse import urlencode
 
 import orjson
 from django.core.cache import cache
+from django.db import DatabaseError, connection
 from django.db.models import Avg, Count, Exists, F, Max, Min, OuterRef
 from django.db.models.functions import Floor
 from django.http import HttpResponse, JsonResponse
@@ -60,7 +62,9 @@ from django.views.decorators.http import require_GET
 from mediation import search
 from mediation.forms import SearchForm
 from mediation.models import ServiceType, Stop, Structure
-from mediation.versioning import structures_version
+from mediation.versioning import structures_version, version_moved
+
+logger = logging.getLogger(__name__)
 
 FIELDS = ["id", "lat", "lon", "name", "slug", "city", "kinds", "stop"]
 MAX_POINTS = 1500  # pins per answer: ≈ 45 KB gzipped with real names
@@ -76,6 +80,9 @@ DEFAULT_ZOOM = 6
 MAX_ZOOM = 22
 WORLD = (-180.0, -90.0, 180.0, 90.0)
 CACHE_TTL = 600  # seconds; the key already changes when the data does
+# The whole grids and the directory's size (a few tens of KB per version and
+# filters) are kept longer: recomputing one costs a GROUP BY over the directory.
+GRID_TTL = 24 * 3600
 BROWSER_MAX_AGE = 60  # seconds before the browser revalidates with its ETag
 IMMUTABLE_MAX_AGE = 365 * 24 * 3600
 HOURS_FILTERS = ("open_now", "saturday")
@@ -166,14 +173,24 @@ def parse(query):
 _size = (None, 0)
 
 
+def _stamp_key(stamp):
+    return hashlib.sha1(stamp.encode()).hexdigest()[:20]
+
+
 def directory_size(stamp):
-    """How many markers the whole directory has (places with a position, and stops)."""
+    """How many markers the whole directory has (places with a position, and stops);
+    kept per data version in this process and in the shared cache."""
     global _size
     if _size[0] != stamp:
-        places = Structure.objects.published().filter(
-            latitude__isnull=False, longitude__isnull=False
-        )
-        _size = (stamp, places.count() + Stop.objects.of_published().count())
+        key = f"mediation:markers-size:{_stamp_key(stamp)}"
+        size = cache.get(key)
+        if size is None:
+            places = Structure.objects.published().filter(
+                latitude__isnull=False, longitude__isnull=False
+            )
+            size = places.count() + Stop.objects.of_published().count()
+            cache.set(key, size, GRID_TTL)
+        _size = (stamp, size)
     return _size[1]
 
 
@@ -275,8 +292,37 @@ def whole_grid(form, zoom, stamp):
             cells = coarser(whole_grid(form, WHOLE_GRID_ZOOM, stamp), WHOLE_GRID_ZOOM - zoom)
         else:
             cells = grid(*_markers(form), zoom)
-        cache.set(f"mediation:markers-grid:{key}", cells, CACHE_TTL)
+        cache.set(f"mediation:markers-grid:{key}", cells, GRID_TTL)
     return cells
+
+
+def warm(**kwargs):
+    """Once the data version has moved (after a commit): `prepare()` the new version."""
+    if connection.in_atomic_block:
+        # Not committed yet (a test's transaction): rows that may be rolled back
+        # must not be kept under the version's key.
+        return
+    prepare()
+
+
+def prepare():
+    """The unfiltered map's grids of the current version, so that no visitor pays
+    the GROUP BY over the whole directory — the change's writer does, once per
+    transaction. Filtered grids are computed when first asked. A failure leaves
+    them to the first visitor."""
+    try:
+        stamp = structures_version()[0]
+        if directory_size(stamp) <= MAX_POINTS:
+            return  # a small directory: one file per search, no grid
+        form = SearchForm({})
+        form.is_valid()
+        for zoom in range(WHOLE_GRID_ZOOM, -1, -1):
+            whole_grid(form, zoom, stamp)
+    except DatabaseError:  # the change is committed: never fail its writer for a cache
+        logger.exception("Grille de la carte non préparée après un changement")
+
+
+version_moved.connect(warm, dispatch_uid="markers-warm")
 
 
 def clusters(cells):

@@ -23,6 +23,7 @@ import hashlib
 
 from django.db import IntegrityError, models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.http import quote_etag
 
@@ -82,6 +83,11 @@ def structures_version():
     return stamp, changed_at
 
 
+# Sent once the version has moved: what is kept per version may be prepared
+# for the new one (mediation/markers.py keeps the map's grid ready).
+version_moved = Signal()
+
+
 def move_version():
     """Move the version now (tests call it: their transactions never commit)."""
     updated = DataVersion.objects.filter(pk=SINGLETON).update(
@@ -89,6 +95,7 @@ def move_version():
     )
     if not updated:
         _current()
+    version_moved.send(sender=DataVersion)
 
 
 def data_changed(**kwargs):

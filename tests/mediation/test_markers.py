@@ -272,3 +272,37 @@ def test_far_out_one_grid_is_read_per_version_and_filters(client, large, django_
     with django_assert_num_queries(2):  # the data version, the kinds' names
         data = client.get(URL, {"bbox": REGION_BOX, "zoom": "6"}).json()
     assert sum(cluster[2] for cluster in data["clusters"]) == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_committed_change_far_out_no_visitor_waits_for_the_grid(
+    client, large, django_assert_num_queries
+):
+    """Real commits: the version moves, and the unfiltered grid of the new version is
+    made then (by the change's writer), not by the first visitor."""
+    from tests.conftest import load_reference_data
+
+    load_reference_data()
+    StructureFactory.create_batch(4)  # Châteauroux
+    StructureFactory(commune=commune("18033"))  # Bourges
+    with django_assert_num_queries(2):  # the data version, the kinds' names: no GROUP BY
+        data = client.get(URL, {"bbox": REGION_BOX, "zoom": "6"}).json()
+    assert sum(cluster[2] for cluster in data["clusters"]) == 5
+    with django_assert_num_queries(2):
+        closer = client.get(URL, {"bbox": REGION_BOX, "zoom": markers.WHOLE_GRID_ZOOM}).json()
+    assert sum(cluster[2] for cluster in closer["clusters"]) == 5
+    # The next change shows at the next request.
+    StructureFactory(commune=commune("18033"))
+    data = client.get(URL, {"bbox": REGION_BOX, "zoom": "6"}).json()
+    assert sum(cluster[2] for cluster in data["clusters"]) == 6
+
+
+def test_a_failed_preparation_leaves_the_grid_to_the_first_visitor(client, large):
+    from unittest import mock
+
+    StructureFactory.create_batch(5)
+    lost = markers.DatabaseError("connexion perdue")
+    with mock.patch.object(markers, "grid", side_effect=lost):
+        markers.prepare()  # logged, not raised: the change is committed already
+    data = client.get(URL, {"bbox": REGION_BOX, "zoom": "6"}).json()
+    assert sum(cluster[2] for cluster in data["clusters"]) == 5
