@@ -312,7 +312,7 @@ def markers_figures(timed, sample, rng):
     figures = {
         "marqueurs dans l’annuaire": size,
         "un seul fichier (petit annuaire)": size <= markers.MAX_POINTS,
-        "pins par réponse au plus": markers.MAX_POINTS,
+        "pins par réponse au plus": markers.VIEW_MAX_PINS,
     }
     cold = cache.clear
     writes, writes_cpu = [], []

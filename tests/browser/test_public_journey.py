@@ -108,6 +108,7 @@ def test_a_large_directory_comes_grouped_then_in_pins_when_zooming(page, places,
 
     # Counted as large above 4 markers: the server groups them when more are in view.
     monkeypatch.setattr(markers, "MAX_POINTS", 4)
+    monkeypatch.setattr(markers, "VIEW_MAX_PINS", 4)
     bourges = commune("18033")
     for i in range(3):
         StructureFactory(

@@ -118,8 +118,10 @@ REGION_BOX = "-0.5,46.0,3.5,49.0"
 
 @pytest.fixture
 def large(monkeypatch):
-    """The directory counts as large from 4 markers on (606 places stay small)."""
+    """The directory counts as large from 4 markers on (606 places stay small), and a
+    view shows at most 3 pins."""
     monkeypatch.setattr(markers, "MAX_POINTS", 3)
+    monkeypatch.setattr(markers, "VIEW_MAX_PINS", 3)
 
 
 def test_a_small_directory_answers_every_matching_place_whatever_the_view(client):
@@ -306,3 +308,15 @@ def test_a_failed_preparation_leaves_the_grid_to_the_first_visitor(client, large
         markers.prepare()  # logged, not raised: the change is committed already
     data = client.get(URL, {"bbox": REGION_BOX, "zoom": "6"}).json()
     assert sum(cluster[2] for cluster in data["clusters"]) == 5
+
+
+def test_a_dense_view_of_a_large_directory_comes_in_clusters(client, monkeypatch):
+    """Fewer pins per view than the small directory's single file holds."""
+    monkeypatch.setattr(markers, "MAX_POINTS", 3)
+    monkeypatch.setattr(markers, "VIEW_MAX_PINS", 4)
+    StructureFactory.create_batch(5)  # Châteauroux
+    data = client.get(URL, {"bbox": CHATEAUROUX_BOX, "zoom": "13"}).json()
+    assert data["rows"] == [] and sum(cluster[2] for cluster in data["clusters"]) == 5
+    StructureFactory.create_batch(2, commune=commune("18033"))  # Bourges
+    data = client.get(URL, {"bbox": "2.3,47.0,2.5,47.2", "zoom": "13"}).json()
+    assert len(data["rows"]) == 2
