@@ -50,6 +50,16 @@ class SourceSnapshot(models.Model):
     source_id = models.CharField("identifiant dans la source", max_length=100, blank=True)
     values = models.JSONField("valeurs de la source", default=dict, encoder=DjangoJSONEncoder)
     imported_at = models.DateTimeField("dernier import", auto_now=True)
+    # What lets the next import of the same record skip it (`ImportBatch.find_unchanged()`):
+    # a digest of the record as the file gave it, one of the place as the import left it,
+    # and the remarks of the import report. Empty when the record had conflicts.
+    row_fingerprint = models.CharField(
+        "empreinte de la ligne importée", max_length=32, blank=True, db_index=True
+    )
+    place_fingerprint = models.CharField(
+        "empreinte du lieu après l’import", max_length=32, blank=True
+    )
+    remarks = models.JSONField("remarques de l’import", default=list, blank=True)
 
     class Meta:
         verbose_name = "valeurs de la source"

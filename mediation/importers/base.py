@@ -50,6 +50,9 @@ class RowData:
     # The file's position was unusable (non-finite, out of range, incomplete):
     # the place takes its commune's point.
     position_rejected: bool = False
+    # Digest of the record as read, and of what else decides its result
+    # (`ImportBatch.fingerprint()`).
+    fingerprint: str = ""
 
 
 def note_line(label, value):

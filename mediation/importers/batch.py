@@ -18,18 +18,31 @@ import's transaction:
   bulk writes do not send — the data version (`versioning.data_changed()`),
   the communes' coverage (`territories.coverage.places_changed()`), the demo
   flag. Unchanged rows write nothing but their snapshot's date.
+
+A record's snapshot also keeps a digest of the record as read (`fingerprint()`)
+and one of its place as the import left it: a second run of the same file finds
+each unchanged row by its digest (`find_unchanged()`), one query a chunk, and
+reports it unchanged without mapping nor checking it again.
 """
+
+import datetime
+import hashlib
+import json
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection
+from django.db.models import Count
 from django.utils import timezone
 
 from mediation import versioning
 from mediation.context_processors import forget_demo_flag
 from mediation.merges import SourceIdentifier
 from mediation.models import Structure, Tombstone
-from mediation.provenance import SourceSnapshot, snapshot_of
+from mediation.provenance import KINDS, SourceSnapshot, snapshot_of
 from territories import coverage
 from territories.models import CommuneTable
 
@@ -49,8 +62,16 @@ class ImportBatch:
     # Rows read, checked and written together: bounded memory, few queries.
     CHUNK = 2000
 
-    def __init__(self, *, kinds, change_reason):
+    def __init__(self, *, kinds, change_reason, options=None):
         self.kinds = kinds  # slug → ServiceType
+        # What decides a row's result besides its record (see `fingerprint()`).
+        self.rules = [
+            code_digest(),
+            options or {},
+            sorted(kinds),
+            settings.GEOCODER,
+            settings.SITE_NAME,
+        ]
         self.slug_of_kind = {kind.pk: slug for slug, kind in kinds.items()}
         self.change_reason = change_reason
         self.communes = CommuneTable.load()
@@ -65,8 +86,9 @@ class ImportBatch:
         self.snapshots = {}  # structure pk → {(source, source_id): SourceSnapshot}
         self.created, self.updated = [], {}  # updated: pk → (structure, before)
         self.new_kinds = {}  # id(structure) → (structure, kinds to set)
-        # (id(structure), source, source_id) → (structure, values): `provenance.remember()`
+        # (id(structure), source, source_id) → (structure, values, fingerprint, remarks)
         self.snapshot_values = {}
+        self.kept = []  # the snapshots of unchanged rows (`keep()`)
 
     # --- Reading -------------------------------------------------------------------
 
@@ -111,6 +133,48 @@ class ImportBatch:
             for snapshot in SourceSnapshot.objects.filter(structure_id__in=part):
                 key = (snapshot.source, snapshot.source_id)
                 self.snapshots.setdefault(snapshot.structure_id, {})[key] = snapshot
+
+    def fingerprint(self, record):
+        """The digest of a record as read, and of what else decides its result: the
+        import's format and options, the code that maps and checks a row, the kinds."""
+        return digest([self.rules, record])
+
+    def find_unchanged(self, fingerprints):
+        """{fingerprint: SourceSnapshot} of the records an import brought exactly so
+        (the same `fingerprint()`), onto a place still as that import left it (nobody
+        changed it since, see `place_digest()`) and described by that record only. The
+        import's result for such a row would be the same as then: nothing changes."""
+        found = {}
+        for part in _chunks(set(fingerprints)):
+            for snapshot in SourceSnapshot.objects.filter(row_fingerprint__in=part):
+                found[snapshot.row_fingerprint] = snapshot
+        if not found:
+            return {}
+        pks = {snapshot.structure_id for snapshot in found.values()}
+        names = ["id", *(name for name in field_values(Structure()) if name != "id")]
+        places, kinds, records = {}, {}, {}
+        for part in _chunks(pks):
+            for row in Structure.objects.filter(pk__in=part, is_demo=False).values_list(*names):
+                places[row[0]] = dict(zip(names, row, strict=True))
+            through = Structure.kinds.through.objects.filter(structure_id__in=part)
+            for pk, kind_id in through.values_list("structure_id", "servicetype_id"):
+                kinds.setdefault(pk, []).append(self.slug_of_kind[kind_id])
+            counted = SourceSnapshot.objects.filter(structure_id__in=part).values_list(
+                "structure_id"
+            )
+            records.update(counted.annotate(n=Count("*")).order_by())
+        return {
+            fingerprint: snapshot
+            for fingerprint, snapshot in found.items()
+            if snapshot.structure_id in places
+            and records[snapshot.structure_id] == 1
+            and snapshot.place_fingerprint
+            == place_digest(places[snapshot.structure_id], kinds.get(snapshot.structure_id, ()))
+        }
+
+    def keep(self, snapshot):
+        """An unchanged row (`find_unchanged()`): only its snapshot's date is written."""
+        self.kept.append(snapshot.pk)
 
     def find_existing(self, row):
         """The structure this row updates, or None (demo structures never match).
@@ -159,9 +223,23 @@ class ImportBatch:
 
     # --- Writing -------------------------------------------------------------------
 
-    def add(self, structure, *, created, changed, before, kinds, source, source_id, snapshot):
+    def add(
+        self,
+        structure,
+        *,
+        created,
+        changed,
+        before,
+        kinds,
+        source,
+        source_id,
+        snapshot,
+        fingerprint="",
+        remarks=(),
+    ):
         """Keep a row's result for `flush()`: the place (when `changed`), its kinds (when
-        they change) and what its record (`source`, `source_id`) brought (`snapshot`)."""
+        they change), what its record (`source`, `source_id`) brought (`snapshot`), the
+        record's `fingerprint()` and the report's `remarks`."""
         if changed and created:
             self.created.append(structure)
             if structure.uid:
@@ -170,7 +248,12 @@ class ImportBatch:
             self.updated.setdefault(structure.pk, (structure, before))
         if kinds is not None:
             self.new_kinds[id(structure)] = (structure, sorted(kinds))
-        self.snapshot_values[(id(structure), source, source_id)] = (structure, snapshot)
+        self.snapshot_values[(id(structure), source, source_id)] = (
+            structure,
+            snapshot,
+            fingerprint,
+            list(remarks),
+        )
 
     def flush(self):
         """Write the chunk's places, history, kinds and snapshots."""
@@ -258,26 +341,62 @@ class ImportBatch:
         model.objects.bulk_create(rows, batch_size=BATCH_SIZE)
 
     def _write_snapshots(self, now):
-        new, changed, touched = [], [], []
-        for (_id, source, source_id), (structure, values) in self.snapshot_values.items():
+        new, changed, touched = [], [], list(self.kept)
+        for (_id, source, source_id), entry in self.snapshot_values.items():
+            structure, values, fingerprint, remarks = entry
+            place = place_digest(field_values(structure), self.through.get(structure.pk, ()))
             snapshot = self.snapshots.get(structure.pk, {}).get((source, source_id))
             if snapshot is None:
                 new.append(
                     SourceSnapshot(
-                        structure=structure, source=source, source_id=source_id, values=values
+                        structure=structure,
+                        source=source,
+                        source_id=source_id,
+                        values=values,
+                        row_fingerprint=fingerprint,
+                        place_fingerprint=place,
+                        remarks=remarks,
                     )
                 )
-            elif snapshot.values != values:
+                continue
+            kept = (snapshot.values, snapshot.row_fingerprint, snapshot.place_fingerprint)
+            if kept != (values, fingerprint, place) or snapshot.remarks != remarks:
                 snapshot.values, snapshot.imported_at = values, now
+                snapshot.row_fingerprint, snapshot.place_fingerprint = fingerprint, place
+                snapshot.remarks = remarks
                 changed.append(snapshot)
             else:
                 touched.append(snapshot.pk)
         SourceSnapshot.objects.bulk_create(new, batch_size=BATCH_SIZE)
-        SourceSnapshot.objects.bulk_update(
-            changed, ["values", "imported_at"], batch_size=BATCH_SIZE
-        )
+        SourceSnapshot.objects.bulk_update(changed, SNAPSHOT_FIELDS, batch_size=BATCH_SIZE)
         for part in _chunks(touched, 5 * BATCH_SIZE):
             SourceSnapshot.objects.filter(pk__in=part).update(imported_at=now)
+
+
+SNAPSHOT_FIELDS = ["values", "imported_at", "row_fingerprint", "place_fingerprint", "remarks"]
+
+
+@contextmanager
+def server_binding():
+    """On PostgreSQL, the bulk writes' values go apart from their SQL (server-side
+    binding, psycopg's C adapters) while the import runs: Django's default binding
+    quotes each value into the SQL text in Python, and an INSERT of 500 places
+    (`bulk_create()` sends one array a column) cost more than checking them."""
+    if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get(
+        "server_side_binding"
+    ):
+        yield
+        return
+    # The PostgreSQL backend, loaded only there.
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    raw = connection.connection
+    previous, raw.cursor_factory = raw.cursor_factory, ServerBindingCursor
+    try:
+        yield
+    finally:
+        raw.cursor_factory = previous
 
 
 def _update(structures, attnames):
@@ -310,3 +429,32 @@ def field_values(structure):
         for f in Structure._meta.concrete_fields
         if f.attname != "updated_at"
     }
+
+
+def place_digest(values, kinds):
+    """The digest of a place's stored values (`field_values()`) and kinds (slugs)."""
+    return digest([values, {KINDS: sorted(kinds)}])
+
+
+def digest(data):
+    """A short digest of JSON-like data (dates in UTC: the same instant, the same digest)."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=_canonical)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _canonical(value):
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return value.astimezone(datetime.UTC).isoformat()
+    return str(value)
+
+
+@cache
+def code_digest():
+    """A digest of the code of the apps (`mediation`, `territories`): when the way rows
+    are mapped or checked changes, no row is taken as unchanged from an older import."""
+    root = Path(__file__).resolve().parents[2]
+    hashed = hashlib.blake2b(digest_size=16)
+    for path in sorted((*root.glob("mediation/**/*.py"), *root.glob("territories/**/*.py"))):
+        hashed.update(str(path.relative_to(root)).encode())
+        hashed.update(path.read_bytes())
+    return hashed.hexdigest()

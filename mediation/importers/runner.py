@@ -4,11 +4,15 @@ The whole import runs in one transaction, so the demo structures are deleted
 in the same transaction as the rows' success. `--dry-run` does everything,
 then rolls the transaction back. A row is checked in Python, entirely, before
 anything of it is written (`Structure.full_clean()`, the model's own rules):
-a bad row is rejected alone and never leaves a half-written structure. Rows
-are read and written by chunks (`mediation.importers.batch`): a few queries
-per thousand rows, so that a national file of 100,000 places takes minutes.
-A row whose place lies outside the region is rejected first, before any
-other work (a national file is mostly such rows).
+a bad row is rejected alone and never leaves a half-written structure. The
+file is read a chunk at a time (`mediation.importers.files`), and each chunk
+read and written in bulk (`mediation.importers.batch`): a few queries per
+thousand rows, so that a national file of 100,000 places takes minutes in
+bounded memory. A row whose place lies outside the region is rejected first,
+before any other work (a national file is mostly such rows); the report adds
+what else the mapping found wrong with it. A row read exactly as at the last
+import, onto a place nobody changed since, is unchanged without being checked
+again (`ImportBatch.find_unchanged()`).
 
 A row finds the structure it updates by its source and its identifier in
 that source (`source`, `source_id`), else by the standard's `id` kept in
@@ -18,12 +22,9 @@ the source's own date (`Structure.information_updated_at`), never with the
 day of the import.
 """
 
-import csv
-import io
-import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from itertools import islice
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -35,7 +36,8 @@ from django.utils import timezone
 from mediation import choices, csvfiles, geocoding, kind_check
 from mediation.importers import hub_lo, standard, values
 from mediation.importers.base import DemoWorkError, ImportFileError, RowError, note_line
-from mediation.importers.batch import ImportBatch, field_values
+from mediation.importers.batch import ImportBatch, field_values, server_binding
+from mediation.importers.files import open_import_file
 from mediation.models import (
     ErrorReport,
     Invitation,
@@ -125,89 +127,6 @@ class ImportReport:
 
 
 # --- Reading and detection ----------------------------------------------------
-
-
-def read_records(path):
-    """The file's rows as dicts, and its columns. Raises ImportFileError."""
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as error:
-        raise ImportFileError(
-            f"Impossible de lire le fichier « {path} » : {error.strerror}."
-        ) from error
-    try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ImportFileError(
-            "Le fichier n’est pas encodé en UTF-8 (enregistrez-le en « CSV UTF-8 »)."
-        ) from error
-    if not content.strip():
-        raise ImportFileError("Le fichier est vide.")
-    if content.lstrip()[:1] in "[{":
-        return _read_json(content)
-    return _read_csv(content)
-
-
-def _read_json(content):
-    try:
-        data = json.loads(content)
-    except json.JSONDecodeError as error:
-        raise ImportFileError(
-            f"Le fichier n’est pas un JSON valide (ligne {error.lineno}, colonne {error.colno} : "
-            f"{error.msg})."
-        ) from error
-    if isinstance(data, dict):
-        lists = [v for v in data.values() if isinstance(v, list)]
-        if len(lists) != 1:
-            raise ImportFileError(
-                "Le JSON doit être une liste de lieux (un tableau d’objets), "
-                "ou un objet contenant une seule liste."
-            )
-        data = lists[0]
-    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-        raise ImportFileError("Le JSON doit être une liste de lieux (un tableau d’objets).")
-    if not data:
-        raise ImportFileError("Le fichier ne contient aucun lieu.")
-    columns = []
-    for item in data:
-        columns.extend(k for k in item if k not in columns)
-    return columns, data
-
-
-# Python's csv module refuses a whole file at the first cell over 131,072
-# characters; the limit follows the file instead, and `check_sizes()` rejects
-# each row whose cell is longer than its field allows (as for JSON).
-CSV_ERRORS = {
-    "unexpected end of data": "le fichier se termine au milieu d’une cellule entre guillemets "
-    "(fichier tronqué ?)",
-}
-
-
-def _read_csv(content):
-    first_line = content.splitlines()[0]
-    delimiter = max((";", ",", "\t"), key=first_line.count)
-    previous_limit = csv.field_size_limit(max(len(content), 131072) + 1)
-    try:
-        reader = csv.DictReader(io.StringIO(content, newline=""), delimiter=delimiter, strict=True)
-        columns = [c.strip() for c in reader.fieldnames or []]
-        if len(set(columns)) != len(columns):
-            raise ImportFileError("L’en-tête du CSV contient deux fois la même colonne.")
-        reader.fieldnames = columns
-        records, start = [], 2
-        try:
-            for record in reader:
-                records.append(record)
-                start = reader.line_num + 1  # where the next row begins
-        except csv.Error as error:
-            reason = CSV_ERRORS.get(str(error), str(error))
-            raise ImportFileError(
-                f"CSV illisible à la ligne {start} : {reason}. Rien n’a été importé."
-            ) from error
-    finally:
-        csv.field_size_limit(previous_limit)
-    if not records:
-        raise ImportFileError("Le fichier ne contient aucun lieu (seulement un en-tête).")
-    return columns, records
 
 
 def detect_format(columns, records):
@@ -314,31 +233,33 @@ def run_import(
         lost = demo_work()
         if lost:
             raise DemoWorkError(lost)
-    columns, records = read_records(path)
+    import_file = open_import_file(path)
     if file_format is None:
-        file_format = detect_format(columns, records)
+        file_format = detect_format(import_file.columns, import_file.sample)
     elif file_format not in FORMATS:
         raise ImportFileError(
             f"Format inconnu : « {file_format} » (formats : {', '.join(FORMATS)})."
         )
-    check_columns(file_format, columns)
+    check_columns(file_format, import_file.columns)
     if file_format != hub_lo.NAME:
-        _fill_sources(records, source)
+        _check_sources(import_file, source)
     report = ImportReport(path=str(path), format=file_format, dry_run=dry_run)
     kinds = {kind.slug: kind for kind in ServiceType.objects.all()}
-    with transaction.atomic():
-        batch = ImportBatch(kinds=kinds, change_reason=f"{IMPORT_CHANGE_REASON} {file_format}")
+    records = import_file.records(source=values.text(source) if file_format != hub_lo.NAME else "")
+    with transaction.atomic(), server_binding():
+        batch = ImportBatch(
+            kinds=kinds,
+            change_reason=f"{IMPORT_CHANGE_REASON} {file_format}",
+            options={"format": file_format, "geocode": geocode, "overwrite": overwrite},
+        )
         seen = {}
-        for start in range(0, len(records), batch.CHUNK):
+        # The file is read a chunk at a time: memory is that of a chunk.
+        line = 1
+        while chunk := list(islice(records, batch.CHUNK)):
             report.results += _import_chunk(
-                file_format,
-                records[start : start + batch.CHUNK],
-                start + 1,
-                seen,
-                batch,
-                geocode=geocode,
-                overwrite=overwrite,
+                file_format, chunk, line, seen, batch, geocode=geocode, overwrite=overwrite
             )
+            line += len(chunk)
         batch.finish()
         if report.accepted:
             # Deleted in the same transaction as the rows' success (see demo_work).
@@ -407,17 +328,14 @@ def check_field_sizes(row):
             )
 
 
-def _fill_sources(records, source):
+def _check_sources(import_file, source):
     """Rows without a `source` take `source`; without one the file is refused.
 
     Two files whose rows name no source would otherwise share the empty source,
     and the second would overwrite the first's places that have the same `id`.
     """
-    source = values.text(source)
-    missing = [n for n, r in enumerate(records, start=1) if not values.text(r.get("source"))]
-    if not missing:
-        return
-    if not source:
+    missing = import_file.without_source
+    if missing and not values.text(source):
         shown = ", ".join(str(n) for n in missing[:10]) + ("…" if len(missing) > 10 else "")
         raise ImportFileError(
             f"La colonne « source » est vide ou absente ({len(missing)} ligne"
@@ -425,16 +343,31 @@ def _fill_sources(records, source):
             "source et leur identifiant : indiquez qui a collecté ces données avec "
             "--source « Nom de la source »."
         )
-    for n in missing:
-        records[n - 1]["source"] = source
 
 
 def _import_chunk(file_format, records, first_line, seen, batch, *, geocode, overwrite):
-    """The results of these rows: each mapped and checked, then the chunk written."""
-    mapped = [
-        _map_record(file_format, record, line, seen, batch.communes)
-        for line, record in enumerate(records, start=first_line)
-    ]
+    """The results of these rows: each checked and mapped, then the chunk written.
+
+    A row read exactly as at the last import, onto a place nobody has changed
+    since, is unchanged without being mapped and checked again: its result is the
+    last one (`ImportBatch.find_unchanged()`)."""
+    read = []  # (line, record, why it is outside the region, fingerprint)
+    for line, record in enumerate(records, start=first_line):
+        outside = (
+            outside_region(record, batch.communes)
+            if file_format != hub_lo.NAME and None not in record
+            else ""
+        )
+        fingerprint = batch.fingerprint(record) if None not in record and not outside else ""
+        read.append((line, record, outside, fingerprint))
+    unchanged = batch.find_unchanged([item[3] for item in read if item[3]])
+    mapped = []
+    for line, record, outside, fingerprint in read:
+        snapshot = unchanged.get(fingerprint)
+        if snapshot is not None:
+            mapped.append(_unchanged(record, line, seen, snapshot, batch))
+        else:
+            mapped.append(_map_record(file_format, record, line, seen, outside, fingerprint))
     batch.load([item[0] for item in mapped if isinstance(item, tuple)])
     results = []
     for item in mapped:
@@ -457,6 +390,21 @@ def _import_chunk(file_format, records, first_line, seen, batch, *, geocode, ove
         results.append(result)
     batch.flush()
     return results
+
+
+def _unchanged(record, line, seen, snapshot, batch):
+    """The RowResult of a row the last import brought as it is (`snapshot`, its record's)."""
+    name = _name(record)
+    key = (snapshot.source, snapshot.source_id)
+    if key in seen:
+        return _duplicate(line, snapshot.source_id, name, seen[key])
+    seen[key] = line
+    batch.keep(snapshot)
+    return RowResult(line, snapshot.source_id, name, Outcome.UNCHANGED, list(snapshot.remarks))
+
+
+def _name(record):
+    return str(record.get("c_nom") or record.get("nom") or "").strip()
 
 
 def outside_region(record, communes):
@@ -483,42 +431,53 @@ def outside_region(record, communes):
     )
 
 
-def _map_record(file_format, record, line, seen, communes):
-    """(RowData, name) of a record, or the RowResult rejecting it."""
-    name = str(record.get("c_nom") or record.get("nom") or "").strip()
+def _map_record(file_format, record, line, seen, outside, fingerprint):
+    """(RowData, name) of a record, or the RowResult rejecting it. `outside`: why the
+    record is surely outside the region (`outside_region()`), or ""."""
+    name = _name(record)
     if None in record:  # a CSV line with more cells than the header
         return RowResult(
             line, "", name, Outcome.REJECTED, ["ligne avec plus de cellules que d’en-têtes"]
         )
-    if file_format != hub_lo.NAME:
-        outside = outside_region(record, communes)
-        if outside:
-            key = (values.text(record.get("source")), values.text(record.get("id")))
-            if key[1] and key in seen:
-                return _duplicate(line, key[1], name, seen[key])
-            seen[key] = line
-            return RowResult(line, key[1], name[:200], Outcome.REJECTED, [outside])
+    if outside:
+        key = (values.text(record.get("source")), values.text(record.get("id")))
+        if key[1] and key in seen:
+            return _duplicate(line, key[1], name, seen[key])
+        seen[key] = line
+        # Said first; what else is wrong with the row follows (mapping only, no model check).
+        try:
+            others = _to_row(file_format, record, line).remarks
+        except RowError as error:
+            others = [str(error)]
+        return RowResult(line, key[1], name[:200], Outcome.REJECTED, [outside, *others])
     try:
-        record, cleaned = clean_cells(record)
-        check_sizes(record)
-        if file_format == hub_lo.NAME:
-            row = hub_lo.to_row(record, line)
-        else:
-            row = standard.to_row(record, line, legacy=file_format == standard.LEGACY_NAME)
-        check_field_sizes(row)
+        row = _to_row(file_format, record, line)
     except RowError as error:
         return RowResult(line, "", name[:200], Outcome.REJECTED, [str(error)])
+    row.fingerprint = fingerprint
+    key = (row.source, row.source_id)
+    if key in seen:
+        return _duplicate(line, row.source_id, name, seen[key])
+    seen[key] = line
+    return row, name
+
+
+def _to_row(file_format, record, line):
+    """The RowData of a record, by its format's mapping. Raises RowError."""
+    record, cleaned = clean_cells(record)
+    check_sizes(record)
+    if file_format == hub_lo.NAME:
+        row = hub_lo.to_row(record, line)
+    else:
+        row = standard.to_row(record, line, legacy=file_format == standard.LEGACY_NAME)
+    check_field_sizes(row)
     if cleaned:
         row.remarks.append(f"caractères de contrôle retirés ({', '.join(cleaned)})")
     if is_person_name(row.fields.get("parent_structure")):
         # A sole trader's own name, as SIRENE writes it: personal data, not published.
         row.fields["parent_structure"] = ""
         row.remarks.append("structure parente : nom d’une personne (format Insee), non repris")
-    key = (row.source, row.source_id)
-    if key in seen:
-        return _duplicate(line, row.source_id, name, seen[key])
-    seen[key] = line
-    return row, name
+    return row
 
 
 def _duplicate(line, source_id, name, first_line):
@@ -655,6 +614,9 @@ def apply_row(row, *, batch, geocode=False, overwrite=False):
         source=row.source,
         source_id=row.source_id,
         snapshot=_jsonable(source_values),
+        # A row with conflicts is checked again next time: a coordinator may decide them.
+        fingerprint="" if row.conflicts else row.fingerprint,
+        remarks=row.remarks,
     )
     if not changed:
         return Outcome.UNCHANGED

@@ -77,10 +77,11 @@ def test_a_place_outside_the_region_is_rejected_before_anything_else(tmp_path):
     ]
     report = run_import(write_csv(tmp_path / "lieux.csv", rows))
     paris, again, chateauroux = report.results
-    # Out of the region: said first, even before the missing name.
+    # Out of the region: said first, then what else is wrong with the row.
     assert paris.outcome == Outcome.REJECTED
     assert paris.messages == [
-        "Aucune commune de la région ne correspond à « 75011 Paris » (lieu hors de la région ?)."
+        "Aucune commune de la région ne correspond à « 75011 Paris » (lieu hors de la région ?).",
+        "Nom du lieu (« nom ») manquant.",
     ]
     assert again.messages == ["identifiant « paris » déjà présent à la ligne 1"]
     assert chateauroux.outcome == Outcome.CREATED
