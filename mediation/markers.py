@@ -101,19 +101,19 @@ def version_token(stamp=None):
     return hashlib.sha1(stamp.encode()).hexdigest()[:12]
 
 
-def url(params):
+def url(params, *, stamp=None):
     """The markers' URL for the search's filters in `params` (a QueryDict or a dict)."""
-    query = [("v", version_token())]
+    query = [("v", version_token(stamp))]
     for name in SearchForm.FILTERS:
         values = params.getlist(name) if hasattr(params, "getlist") else params.get(name, [])
         query += [(name, value) for value in values if value]
     return f"{reverse('mediation:markers')}?{urlencode(query)}"
 
 
-def by_view():
+def by_view(*, stamp=None):
     """Whether the map must ask for each view (a large directory), or may ask
     once per search for every matching marker (a small one: one URL, cached)."""
-    return directory_size(structures_version()[0]) > MAX_POINTS
+    return directory_size(stamp if stamp is not None else structures_version()[0]) > MAX_POINTS
 
 
 def cell_steps(zoom):

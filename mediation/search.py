@@ -346,13 +346,14 @@ class NearestFirst:
     as in `_located_rows()`: a place found at one of its stops carries that stop's
     hours."""
 
-    def __init__(self, queryset, origin, *, cache_key):
+    def __init__(self, queryset, origin, *, cache_key, stamp=None):
         self.queryset = queryset
         self.origin = origin
         self.cache_key = cache_key
+        self.stamp = stamp
 
     def count(self):
-        return cached_count(self.queryset.located(), self.cache_key)
+        return cached_count(self.queryset.located(), self.cache_key, stamp=self.stamp)
 
     def __len__(self):
         return self.count()
@@ -380,9 +381,11 @@ class NearestFirst:
         return [(pk, distance, stop, hours) for pk, (distance, hours, stop) in rows.items()]
 
 
-def cached_count(queryset, key):
-    """`queryset.count()`, kept until the data changes (`key` names the filters)."""
-    stamp, _ = structures_version()
+def cached_count(queryset, key, *, stamp=None):
+    """`queryset.count()`, kept until the data changes (`key` names the filters;
+    `stamp`: the data version when the request already read it)."""
+    if stamp is None:
+        stamp, _ = structures_version()
     digest = hashlib.sha1(f"{stamp}|{key}".encode()).hexdigest()[:20]
     return cache.get_or_set(f"mediation:search-count:{digest}", queryset.count, COUNT_CACHE_TTL)
 
@@ -400,8 +403,9 @@ def _as_list(value):
     return [value]
 
 
-def run(form, *, now=None):
-    """The search described by a bound `SearchForm` (invalid values are ignored)."""
+def run(form, *, now=None, stamp=None):
+    """The search described by a bound `SearchForm` (invalid values are ignored).
+    `stamp`: the data version (`structures_version()`), when the caller read it."""
     form.is_valid()
     if form.errors.get("q"):  # too long to be a place: say so rather than search nothing
         return SearchOutcome(form, Located(message=form.errors["q"][0]), searched=True)
@@ -430,11 +434,11 @@ def run(form, *, now=None):
         paginator = Paginator(rows, PAGE_SIZE)
     elif origin:
         paginator = Paginator(
-            NearestFirst(queryset, origin, cache_key=filters_key(form)), PAGE_SIZE
+            NearestFirst(queryset, origin, cache_key=filters_key(form), stamp=stamp), PAGE_SIZE
         )
     else:
         ordered = queryset.order_by("city", "name", "pk").values_list("pk", "opening_hours")
-        paginator = Paginator(_Unlocated(ordered, filters_key(form)), PAGE_SIZE)
+        paginator = Paginator(_Unlocated(ordered, filters_key(form), stamp=stamp), PAGE_SIZE)
     outcome.count = paginator.count
     page = paginator.get_page(form.value("page", 1))
     wanted = {row[0]: row for row in page.object_list}
@@ -478,12 +482,13 @@ def run(form, *, now=None):
 class _Unlocated:
     """Matching places by commune then name (no origin): counted and sliced in SQL."""
 
-    def __init__(self, queryset, cache_key):
+    def __init__(self, queryset, cache_key, *, stamp=None):
         self.queryset = queryset
         self.cache_key = cache_key
+        self.stamp = stamp
 
     def count(self):
-        return cached_count(self.queryset, self.cache_key)
+        return cached_count(self.queryset, self.cache_key, stamp=self.stamp)
 
     def __len__(self):
         return self.count()

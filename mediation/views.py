@@ -21,6 +21,7 @@ from mediation.forms import ErrorReportForm, SearchForm
 from mediation.maps import map_config
 from mediation.models import ServiceType, Stop, Structure
 from mediation.space import actions
+from mediation.versioning import has_uncommitted_changes, structures_version
 from territories.models import BassinDeVie, Department
 
 # The territories' outlines, never shown with a place, are large JSON documents.
@@ -30,8 +31,10 @@ OUTLINES = ("commune__bassin__outline", "commune__department__outline")
 def home(request):
     """Home = search: one field, filters, then the nearest places, list and map."""
     form = SearchForm(request.GET or None)
+    # Read once: the counts, the map's URL and the page's fragments are kept by it.
+    stamp, _ = structures_version()
     with geocoding.for_visitor(client_ip(request)):  # a limit on BAN calls per visitor
-        outcome = search.run(form)
+        outcome = search.run(form, stamp=stamp)
     if outcome.page is not None:
         for structure in outcome.page.object_list:
             structure.distance_text = search.format_distance(structure.distance_km)
@@ -44,16 +47,20 @@ def home(request):
         "place_query": _query(request, keep=place_keys),
         "filters_query": _query(request, drop=(*place_keys, "page")),
         "kinds": ServiceType.objects.all(),
+        # The filters' boxes are rendered once per data version and values (home.html);
+        # each time while this connection's changes are not committed (tests).
+        "data_version": None if has_uncommitted_changes() else stamp,
+        "filter_values": [(name, request.GET.getlist(name)) for name in SearchForm.FILTERS],
         # Shown on the bare home page only: counted then, once per data version.
         "structure_count": functools.partial(
-            search.cached_count, Structure.objects.published(), "published"
+            search.cached_count, Structure.objects.published(), "published", stamp=stamp
         ),
         "position_text": search.POSITION_TEXT,
         "map_config": map_config(),
         "map_state": {
             # The map asks for what is in view, filtered as the list (mediation/markers.py).
-            "markers": markers.url(request.GET if outcome.searched else {}),
-            "byView": markers.by_view(),
+            "markers": markers.url(request.GET if outcome.searched else {}, stamp=stamp),
+            "byView": markers.by_view(stamp=stamp),
             "grid": markers.GRID,
             "origin": [origin.latitude, origin.longitude, origin.label] if origin else None,
             "nearest": _nearest_points(outcome) if origin else [],

@@ -1,10 +1,12 @@
-"""Template filters of the public pages."""
+"""Template filters and tags of the public pages."""
 
 import functools
+import hashlib
 
 import phonenumbers
 from django import template
 from django.conf import settings
+from django.core.cache import cache
 from django.utils.safestring import mark_safe
 
 from mediation import french, needs, validators
@@ -109,3 +111,39 @@ def need_icon(slug):
     """The pictogram of a need of the home page (mediation/needs.py)."""
     need = needs.NEEDS_BY_SLUG.get(slug)
     return icon(need.icon) if need else ""
+
+
+FRAGMENT_TTL = 600  # seconds; the key changes with the data anyway
+
+
+@register.tag
+def per_version(parser, token):
+    """`{% per_version "name" version value… %}…{% endper_version %}`: the block rendered
+    once per data version (`versioning.structures_version()`'s stamp) and values, then
+    served from the cache. Every value the block shows must be in its key. With
+    `version` None (changes not yet committed: the version has not moved), rendered
+    each time."""
+    bits = token.split_contents()[1:]
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError("per_version needs a name and a version")
+    nodelist = parser.parse(("endper_version",))
+    parser.delete_first_token()
+    return PerVersionNode(nodelist, [parser.compile_filter(bit) for bit in bits])
+
+
+class PerVersionNode(template.Node):
+    def __init__(self, nodelist, key):
+        self.nodelist = nodelist
+        self.key = key
+
+    def render(self, context):
+        name, version, *values = (part.resolve(context) for part in self.key)
+        if version is None:
+            return self.nodelist.render(context)
+        digest = hashlib.sha1(repr((version, values)).encode()).hexdigest()[:20]
+        key = f"mediation:fragment:{name}:{digest}"
+        html = cache.get(key)
+        if html is None:
+            html = self.nodelist.render(context)
+            cache.set(key, html, FRAGMENT_TTL)
+        return html

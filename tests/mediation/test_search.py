@@ -398,3 +398,38 @@ def test_nothing_open_now_nearby_is_said_first(places):
     Structure.objects.filter(name="Près").update(opening_hours="Sa 09:00-12:00")
     outcome = run(q="Châteauroux")
     assert outcome.closed_near and outcome.help_is_far and not outcome.far
+
+
+# --- The filters' boxes, rendered once per data version and values --------------
+
+
+def filters_panel(client, **params):
+    page = client.get("/", params).content.decode()
+    return page[
+        page.index('<details class="filters"') : page.index(
+            "</details>", page.index('<details class="filters"')
+        )
+    ]
+
+
+def test_a_visitors_ticked_boxes_are_never_shown_to_the_next_one(client, places):
+    mine = filters_panel(client, q="Châteauroux", free="on", service="demarches")
+    assert 'name="free" id="id_free" checked' in mine
+    assert 'value="demarches" id="id_service_0" checked' in mine
+    theirs = filters_panel(Client(), q="Issoudun")
+    assert "checked" not in theirs
+    assert "critère" not in theirs
+
+
+def test_a_renamed_kind_shows_in_the_filters_at_the_next_request(
+    client, places, django_capture_on_commit_callbacks
+):
+    assert "Lieu d’accueil renommé" not in filters_panel(client, q="Châteauroux")
+    kind = ServiceType.objects.order_by("order").first()
+    with django_capture_on_commit_callbacks(execute=True):
+        kind.name = "Lieu d’accueil renommé"
+        kind.save()
+    assert "Lieu d’accueil renommé" in filters_panel(client, q="Châteauroux")
+    kind.name = "Lieu renommé sans validation"
+    kind.save()  # not committed: the version has not moved, and the page still shows it
+    assert "Lieu renommé sans validation" in filters_panel(client, q="Châteauroux")
