@@ -5,6 +5,7 @@ column is which attribute: `mediation.standard`), plus what the regional
 directory needs: kinds, publication status, provenance, verification date.
 """
 
+import functools
 import math
 import re
 import uuid
@@ -26,7 +27,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Sqrt
 from django.db.models.lookups import In, Range
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
@@ -142,6 +143,18 @@ class User(AbstractUser):
             )
 
 
+def object_path(name, key):
+    """`reverse(name, args=[key])`, remembered: a results page links 20 places and their
+    kinds, and reversing costs more than rendering a card's name. A path depends only
+    on the URLconf and the script prefix, which are part of the memo's key."""
+    return _reverse(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), name, key)
+
+
+@functools.lru_cache(maxsize=8192)
+def _reverse(urlconf, prefix, name, key):
+    return reverse(name, args=[key], urlconf=urlconf)
+
+
 class ServiceType(models.Model):
     """One of the 7 kinds of structure of the region (EPN, FabLab, …)."""
 
@@ -162,7 +175,7 @@ class ServiceType(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("mediation:service_type", args=[self.slug])
+        return object_path("mediation:service_type", self.slug)
 
 
 EARTH_RADIUS_KM = 6371.0088
@@ -859,7 +872,7 @@ class Structure(ValidatedModel):
         self._loaded_information = self._information()
 
     def get_absolute_url(self):
-        return reverse("mediation:structure", args=[self.slug])
+        return object_path("mediation:structure", self.slug)
 
     def prepare_save(self, kwargs=None):
         """What every write does before the row is written: the derived values (contact

@@ -10,6 +10,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 
@@ -30,6 +31,7 @@ POSITION_TEXT = "Ma position"  # what the field shows after "Autour de moi"
 NATIONAL_MAP_URL = "https://cartographie.societenumerique.gouv.fr/cartographie"
 REGION_NAME = "Centre-Val de Loire"
 OUTSIDE_KM = 10  # a position farther than this from every commune of the region is outside it
+LOCATED_CACHE_TTL = 600  # seconds; the key changes with the data anyway
 
 
 @dataclass
@@ -74,8 +76,14 @@ class Located:
         return NATIONAL_MAP_URL
 
 
-def locate(text, *, lat=None, lon=None):
-    """Find the starting point of a search (see `Located`)."""
+def locate(text, *, lat=None, lon=None, stamp=None):
+    """Find the starting point of a search (see `Located`).
+
+    With `stamp` (the data version), what was found from a text is kept in the cache
+    for the next person who types the same: communes and departments are data of the
+    directory, and the address geocoder (BAN) keeps its own answers. An answer that
+    asked the geocoder is kept only when the geocoder is off (the commune table then
+    answers): a fallback made while the BAN was unreachable is not kept."""
     text = (text or "").strip()
     if lat is not None and lon is not None and text in ("", POSITION_TEXT):
         if not _in_region(lat, lon):
@@ -83,7 +91,21 @@ def locate(text, *, lat=None, lon=None):
         return Located(Origin(lat, lon, "votre position", "position"))
     if not text or text == POSITION_TEXT:
         return Located()
+    if stamp is None:
+        return _locate_text(text, asked=[])
+    digest = hashlib.sha1(f"{stamp}|{settings.GEOCODER}|{text}".encode()).hexdigest()[:20]
+    key = f"mediation:search-located:{digest}"
+    located = cache.get(key)
+    if located is None:
+        asked = []
+        located = _locate_text(text, asked=asked)
+        if not asked or settings.GEOCODER == "off":
+            cache.set(key, located, LOCATED_CACHE_TTL)
+    return located
 
+
+def _locate_text(text, *, asked):
+    """`locate()` for a text; `asked` gets an item each time the geocoder is asked."""
     code = None
     for pattern in (LABEL_WITH_CODE, NAME_THEN_CODE, CODE_THEN_NAME):
         if match := pattern.match(text):  # "Châteauroux (36000)", "Issoudun 36100"…
@@ -95,7 +117,7 @@ def locate(text, *, lat=None, lon=None):
     digits = needle.replace(" ", "")
 
     if digits.isdigit():
-        return _by_postal_code(digits, text)
+        return _by_postal_code(digits, text, asked=asked)
 
     found = suggestions.suggest(text, limit=8)
     if code:
@@ -118,6 +140,7 @@ def locate(text, *, lat=None, lon=None):
     if not _looks_like_address(text) and (origin := _leading_commune(text)):
         return Located(origin)
     if _looks_like_address(text) or not found or found[0].fuzzy:
+        asked.append(text)
         place = geocoding.locate(text)
         if place is not None:
             if place.citycode and not _region_department(place.citycode[:2]):
@@ -203,7 +226,7 @@ def _looks_like_address(text):
     return (has_digit and has_letter) or "," in text or bool(street & set(words))
 
 
-def _by_postal_code(digits, text):
+def _by_postal_code(digits, text, *, asked):
     if len(digits) == 5 and not _region_postal_code(digits):
         return _outside(f"le code postal {digits}")
     if len(digits) != 5:
@@ -216,6 +239,7 @@ def _by_postal_code(digits, text):
     found = [s for s in suggestions.suggest(digits, limit=10) if s.exact]
     if found:
         return Located(_commune_origin(found[0].entry), alternatives=[s.entry for s in found[1:6]])
+    asked.append(digits)
     place = geocoding.locate(digits)
     if place is not None:
         return Located(_place_origin(place))
@@ -410,7 +434,7 @@ def run(form, *, now=None, stamp=None):
     if form.errors.get("q"):  # too long to be a place: say so rather than search nothing
         return SearchOutcome(form, Located(message=form.errors["q"][0]), searched=True)
     typed = form.value("q", "")
-    located = locate(typed, lat=form.value("lat"), lon=form.value("lon"))
+    located = locate(typed, lat=form.value("lat"), lon=form.value("lon"), stamp=stamp)
     if form.is_bound and "q" in form.data and not typed and not located.origin:
         located.empty = not form.active_filters()
     searched = bool(typed or located.origin or form.active_filters() or located.empty)

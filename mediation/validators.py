@@ -59,6 +59,7 @@ def normalize_phone(value):
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@functools.lru_cache(maxsize=4096)  # a results page formats 20 numbers, the same ones often
 def display_phone(value):
     """ "02 54 12 34 57": how a French number is read and typed."""
     number = parse_phone(value)

@@ -31,10 +31,13 @@ OUTLINES = ("commune__bassin__outline", "commune__department__outline")
 def home(request):
     """Home = search: one field, filters, then the nearest places, list and map."""
     form = SearchForm(request.GET or None)
-    # Read once: the counts, the map's URL and the page's fragments are kept by it.
+    # Read once: the counts, the place found, the map's URL and the page's fragments
+    # are kept by it. What is kept is computed afresh while this connection's changes
+    # are not committed (the version moves on commit).
     stamp, _ = structures_version()
+    kept = None if has_uncommitted_changes() else stamp
     with geocoding.for_visitor(client_ip(request)):  # a limit on BAN calls per visitor
-        outcome = search.run(form, stamp=stamp)
+        outcome = search.run(form, stamp=kept)
     if outcome.page is not None:
         for structure in outcome.page.object_list:
             structure.distance_text = search.format_distance(structure.distance_km)
@@ -47,9 +50,8 @@ def home(request):
         "place_query": _query(request, keep=place_keys),
         "filters_query": _query(request, drop=(*place_keys, "page")),
         "kinds": ServiceType.objects.all(),
-        # The filters' boxes are rendered once per data version and values (home.html);
-        # each time while this connection's changes are not committed (tests).
-        "data_version": None if has_uncommitted_changes() else stamp,
+        # The filters' boxes are rendered once per data version and values (home.html).
+        "data_version": kept,
         "filter_values": [(name, request.GET.getlist(name)) for name in SearchForm.FILTERS],
         # Shown on the bare home page only: counted then, once per data version.
         "structure_count": functools.partial(

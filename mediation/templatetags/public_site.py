@@ -21,6 +21,7 @@ def phone_display(value):
 
 
 @register.filter
+@functools.lru_cache(maxsize=4096)  # a results page links 20 numbers, the same ones often
 def phone_uri(value):
     """A `tel:` link target in the international format ("tel:+33254000000")."""
     if not value:

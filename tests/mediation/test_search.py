@@ -10,6 +10,8 @@ from mediation import search
 from mediation.forms import SearchForm
 from mediation.geocoding import Place
 from mediation.models import ServiceType, Structure
+from mediation.versioning import move_version, structures_version
+from territories.models import Commune
 from territories.suggestions import suggest
 from tests.factories import StopFactory, StructureFactory, commune
 
@@ -107,6 +109,27 @@ def test_geocoder_off_uses_the_commune_table(settings, fake_geocoder):
     fake_geocoder["5 place de la Mairie, Vierzon"] = Place(0, 0, "ne doit pas servir")
     located = search.locate("5 place de la Mairie, Vierzon")
     assert located.origin.label == "Vierzon"
+
+
+def test_a_place_found_is_kept_for_the_next_person_until_the_data_changes():
+    stamp, _ = structures_version()
+    assert search.locate("Vierzon", stamp=stamp).origin.label == "Vierzon (18100)"
+    vierzon = Commune.objects.get(name="Vierzon")
+    Commune.objects.filter(pk=vierzon.pk).update(latitude=47.3)  # no signal: version unchanged
+    assert search.locate("Vierzon", stamp=stamp).origin.latitude == vierzon.latitude
+    move_version()
+    assert search.locate("Vierzon", stamp=structures_version()[0]).origin.latitude == 47.3
+
+
+def test_an_address_placed_at_its_commune_while_the_ban_fails_is_not_kept(fake_geocoder):
+    stamp, _ = structures_version()
+    located = search.locate("12 rue de la Gare 36000 Châteauroux", stamp=stamp)
+    assert not located.origin.precise  # the BAN did not answer: the commune's point
+    fake_geocoder["12 rue de la Gare 36000 Châteauroux"] = Place(
+        46.8071, 1.6985, "12 Rue de la Gare 36000 Châteauroux", "36044"
+    )
+    located = search.locate("12 rue de la Gare 36000 Châteauroux", stamp=stamp)
+    assert located.origin.precise and located.origin.latitude == 46.8071
 
 
 def test_unknown_place_gets_a_helpful_message():
