@@ -984,12 +984,21 @@ class Structure(ValidatedModel):
     BARE_ACRONYM = re.compile(r"[A-ZÀÂÄÇÉÈÊËÎÏÔÖÙÛÜ0-9&@'’.-]{2,12}")
 
     @property
+    def kinds_in_order(self):
+        """The place's kinds, in their order: as read with a page of results
+        (`search.run()` sets `kind_list`), else from the database or its prefetch."""
+        kinds = getattr(self, "kind_list", None)
+        if kinds is None:
+            kinds = sorted(self.kinds.all(), key=lambda kind: (kind.order, kind.name))
+        return kinds
+
+    @property
     def display_name(self):
         """The name, completed when it is a bare acronym: "OTDIF — Espace Public Numérique,
         Issoudun" (from its first kind and its commune). The stored name is unchanged."""
         if not self.BARE_ACRONYM.fullmatch(self.name) or not any(c.isalpha() for c in self.name):
             return self.name
-        kinds = sorted(self.kinds.all(), key=lambda kind: (kind.order, kind.name))
+        kinds = self.kinds_in_order
         town = self.commune.name if self.commune_id else self.city
         details = ", ".join(part for part in (kinds[0].name if kinds else "", town) if part)
         return f"{self.name} — {details}" if details else self.name
