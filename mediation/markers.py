@@ -29,9 +29,11 @@ Three answers, by size:
   PostgreSQL). From `WHOLE_GRID_ZOOM` out, where a view holds most of the
   directory, the grid of the whole directory is kept per data version and
   filters, and each view is a cut of it; only the finest of those grids is read
-  from the database, the coarser ones are unions of its cells (`coarser`). The opening-hours filters are read
-  in Python (see `search.hours_filters`): clusters count without them
-  (`hours_ignored`).
+  from the database, the coarser ones are unions of its cells (`coarser`). The
+  unfiltered one is prepared by the commit that moves the data version
+  (`prepare`), so no visitor waits for it; a filtered one by its first visitor.
+  The opening-hours filters are read in Python (see `search.hours_filters`):
+  clusters count without them (`hours_ignored`).
 
 The box is widened to whole cells, so a cell is never split between two
 answers and the same few URLs come back as the map moves. Each answer is cached
