@@ -313,16 +313,20 @@ def warm(**kwargs):
 def prepare():
     """The unfiltered map's grids of the current version, so that no visitor pays
     the GROUP BY over the whole directory — the change's writer does, once per
-    transaction. Filtered grids are computed when first asked. A failure leaves
-    them to the first visitor."""
+    transaction — and the directory's size, their total. Filtered grids are
+    computed when first asked. A failure leaves them to the first visitor."""
+    global _size
     try:
         stamp = structures_version()[0]
-        if directory_size(stamp) <= MAX_POINTS:
-            return  # a small directory: one file per search, no grid
         form = SearchForm({})
         form.is_valid()
-        for zoom in range(WHOLE_GRID_ZOOM, -1, -1):
-            whole_grid(form, zoom, stamp)
+        finest = whole_grid(form, WHOLE_GRID_ZOOM, stamp)
+        size = sum(cell[0] for cell in finest.values())
+        cache.set(f"mediation:markers-size:{_stamp_key(stamp)}", size, GRID_TTL)
+        _size = (stamp, size)
+        if size > MAX_POINTS:  # a small directory is one file per search: no grid
+            for zoom in range(WHOLE_GRID_ZOOM - 1, -1, -1):
+                whole_grid(form, zoom, stamp)
     except DatabaseError:  # the change is committed: never fail its writer for a cache
         logger.exception("Grille de la carte non préparée après un changement")
 

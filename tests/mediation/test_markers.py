@@ -278,7 +278,7 @@ def test_far_out_one_grid_is_read_per_version_and_filters(client, large, django_
 
 @pytest.mark.django_db(transaction=True)
 def test_after_a_committed_change_far_out_no_visitor_waits_for_the_grid(
-    client, large, django_assert_num_queries
+    client, large, monkeypatch, django_assert_num_queries
 ):
     """Real commits: the version moves, and the unfiltered grid of the new version is
     made then (by the change's writer), not by the first visitor."""
@@ -290,6 +290,10 @@ def test_after_a_committed_change_far_out_no_visitor_waits_for_the_grid(
     with django_assert_num_queries(2):  # the data version, the kinds' names: no GROUP BY
         data = client.get(URL, {"bbox": REGION_BOX, "zoom": "6"}).json()
     assert sum(cluster[2] for cluster in data["clusters"]) == 5
+    monkeypatch.setattr(markers, "_size", (None, 0))  # another server: the shared cache
+    stamp = markers.structures_version()[0]
+    with django_assert_num_queries(0):
+        assert markers.directory_size(stamp) == 5
     with django_assert_num_queries(2):
         closer = client.get(URL, {"bbox": REGION_BOX, "zoom": markers.WHOLE_GRID_ZOOM}).json()
     assert sum(cluster[2] for cluster in closer["clusters"]) == 5
