@@ -308,6 +308,13 @@ def hours_filters(rows, form, now):
 
 
 FAR_KM = 15  # beyond this, the list opens by saying that help is far
+# What a result card shows (templates/mediation/_results.html, `display_name`,
+# `is_stale`, the map's first points): a place's other fields are not read.
+CARD_FIELDS = (
+    *("slug", "name", "address", "postal_code", "city", "phone", "itinerance"),
+    *("opening_hours", "opening_hours_note", "verified_at", "created_at"),
+    *("latitude", "longitude", "commune__name"),
+)
 COUNT_CACHE_TTL = 600  # seconds; the key changes with the data anyway
 
 
@@ -478,7 +485,9 @@ def run(form, *, now=None, stamp=None):
                 .near(origin.latitude, origin.longitude)[:3]
             )
 
-    structures = Structure.objects.filter(pk__in=wanted).select_related("commune")
+    structures = (
+        Structure.objects.filter(pk__in=wanted).select_related("commune").only(*CARD_FIELDS)
+    )
     stops = Stop.objects.select_related("commune").in_bulk(
         [row[2] for row in wanted.values() if row[2]]
     )

@@ -4,7 +4,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from mediation import search
 from mediation.forms import SearchForm
@@ -456,3 +458,19 @@ def test_a_renamed_kind_shows_in_the_filters_at_the_next_request(
     kind.name = "Lieu renommé sans validation"
     kind.save()  # not committed: the version has not moved, and the page still shows it
     assert "Lieu renommé sans validation" in filters_panel(client, q="Châteauroux")
+
+
+def test_a_page_of_twenty_places_costs_no_more_queries_than_a_page_of_three(
+    client, places, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    with CaptureQueriesContext(connection) as three:
+        client.get("/", {"q": "Châteauroux"})
+    with django_capture_on_commit_callbacks(execute=True):
+        bus = StructureFactory(name="OTDIF", itinerance=["Itinérant"])  # a bare acronym
+        StopFactory(structure=bus, commune=commune("36063"))
+        StructureFactory.create_batch(20)
+    with django_assert_max_num_queries(len(three)):
+        page = client.get("/", {"q": "Déols"}).content.decode()
+    assert page.count('class="result"') == 20
+    assert "OTDIF — Espace Public Numérique, Châteauroux" in page
+    assert "Passe à Déols" in page
