@@ -47,6 +47,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -135,6 +136,12 @@ def inner(parts, points):
     # ...but without the test client's template instrumentation: it copies every
     # template's context for assertions, which no production request pays.
     Template._render = _TestState.saved_data.template_render
+    # Hours are read as on a Tuesday at 10:30 in France, whatever the time of the
+    # measure: at night nothing is open, and "open now" would find nothing.
+    from mediation import opening_hours
+
+    measured_at, real_local_now = datetime(2026, 12, 1, 10, 30), opening_hours.local_now
+    opening_hours.local_now = lambda now=None: real_local_now(now) if now else measured_at
     started = time.perf_counter()
     api_speed.fill_synthetic()
     results = {
@@ -205,6 +212,16 @@ def inner(parts, points):
             ),
             "/?q=<commune>&type=mediatheque": timed(
                 "/", [{"q": name, "type": "mediatheque"} for name, *_ in sample]
+            ),
+            "/?q=<commune>&open_now": timed(
+                "/", [{"q": name, "open_now": "on"} for name, *_ in sample]
+            ),
+            "/?lat&lon&saturday": timed(
+                "/",
+                [
+                    {"lat": f"{lat:.5f}", "lon": f"{lon:.5f}", "saturday": "on"}
+                    for _, lat, lon, _ in sample
+                ],
             ),
             "/?lat&lon&service=demarches&free": timed(
                 "/",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db.models import Q
 
 from mediation import choices, french, geocoding, needs, opening_hours
 from mediation.forms import standard_value
@@ -294,14 +295,95 @@ def filtered(form):
     return queryset
 
 
+def hours_test(form, now=None):
+    """The hours filters asked ("open now", "open on Saturday") as one test of an
+    opening-hours expression, or None when neither is asked."""
+    open_now, saturday = form.value("open_now"), form.value("saturday")
+    if not (open_now or saturday):
+        return None
+
+    def test(expression):
+        return (not open_now or opening_hours.is_open(expression, now)) and (
+            not saturday or opening_hours.opens_on_saturday(expression, now)
+        )
+
+    return test
+
+
 def hours_filters(rows, form, now):
-    """Open now / on Saturday: evaluated in Python over the candidates' expressions
-    (the hours of the stop when a place is found at one of its stops)."""
+    """Rows whose last item (an hours expression) passes the hours filters of `form`."""
+    test = hours_test(form, now)
+    return rows if test is None else [row for row in rows if test(row[-1])]
+
+
+def hours_key(form, now=None):
+    """When the hours filters' answer may change: each minute for "open now",
+    each day for "on Saturday" ("" without them)."""
+    moment = opening_hours.local_now(now)
     if form.value("open_now"):
-        rows = [row for row in rows if opening_hours.is_open(row[-1], now)]
-    if form.value("saturday"):
-        rows = [row for row in rows if opening_hours.opens_on_saturday(row[-1], now)]
-    return rows
+        return moment.strftime("%Y-%m-%dT%H:%M")
+    return moment.date().isoformat() if form.value("saturday") else ""
+
+
+def passing_hours(queryset, test, key, *, stamp=None):
+    """The distinct opening-hours expressions, of the places in `queryset` and of
+    their stops, that pass `test`. Each expression is evaluated once, however many
+    places share it (the directory holds a few hundred distinct ones for thousands
+    of places); the distinct expressions are kept per data version and filters
+    (`key`), so a search reads no hours at all."""
+
+    def distinct():
+        own = queryset.order_by().values_list("opening_hours", flat=True).distinct()
+        at_stops = (
+            Stop.objects.filter(structure__in=queryset.values("pk"))
+            .order_by()
+            .values_list("opening_hours", flat=True)
+            .distinct()
+        )
+        return sorted({*own, *at_stops} - {""})
+
+    return [
+        expression
+        for expression in cached_value("hours", key, distinct, stamp=stamp)
+        if test(expression)
+    ]
+
+
+def with_hours(queryset, origin, test, key, *, stamp=None):
+    """`(places, placed)`: the places of `queryset` whose hours pass `test`, at the
+    nearest of their locations when there is an `origin` (a place found at one of
+    its stops keeps that stop's hours), at their own address otherwise; `placed`
+    says whether the answer depended on the origin. In SQL, by the list of
+    expressions that pass (`passing_hours()`, `key` naming `queryset`'s filters);
+    only the itinerant places, a few, are placed in Python."""
+    passing = passing_hours(queryset, test, key, stamp=stamp)
+    if not passing:
+        return queryset.none(), False
+    if origin is None:
+        return queryset.filter(opening_hours__in=passing), False
+    itinerant = Q(pk__in=Stop.objects.values("structure_id"))
+    roaming = itinerant_ids(queryset, key, stamp=stamp)
+    if not roaming:
+        return queryset.filter(opening_hours__in=passing), False
+    located = _located_rows(queryset.filter(pk__in=roaming), origin)
+    found = [pk for pk, (_distance, hours, _stop) in located.items() if hours in passing]
+    places = queryset.filter((Q(opening_hours__in=passing) & ~itinerant) | Q(pk__in=found))
+    return places, True
+
+
+def itinerant_ids(queryset, key, *, stamp=None):
+    """The ids of the itinerant places (with stops) of `queryset`, a few: kept per
+    data version and filters (`key`)."""
+    return cached_value(
+        "itinerant",
+        key,
+        lambda: list(
+            queryset.filter(pk__in=Stop.objects.values("structure_id"))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        ),
+        stamp=stamp,
+    )
 
 
 # --- The search ---------------------------------------------------------------
@@ -413,12 +495,23 @@ class NearestFirst:
 
 
 def cached_count(queryset, key, *, stamp=None):
-    """`queryset.count()`, kept until the data changes (`key` names the filters;
-    `stamp`: the data version when the request already read it)."""
+    """`queryset.count()`, kept until the data changes (`key` names the filters)."""
+    return cached_value("count", key, queryset.count, stamp=stamp)
+
+
+def cached_value(kind, key, compute, *, stamp=None):
+    """`compute()`, kept in the shared cache until the data changes (`key` names
+    the filters it was computed for; `stamp`: the data version when the request
+    already read it)."""
     if stamp is None:
         stamp, _ = structures_version()
-    digest = hashlib.sha1(f"{stamp}|{key}".encode()).hexdigest()[:20]
-    return cache.get_or_set(f"mediation:search-count:{digest}", queryset.count, COUNT_CACHE_TTL)
+    digest = hashlib.sha1(f"{stamp}|{kind}|{key}".encode()).hexdigest()[:20]
+    return cache.get_or_set(f"mediation:search-{kind}:{digest}", compute, COUNT_CACHE_TTL)
+
+
+def origin_key(origin):
+    """The starting point, in a cache key."""
+    return "" if origin is None else f"{origin.latitude:.6f},{origin.longitude:.6f}"
 
 
 def filters_key(form):
@@ -449,27 +542,21 @@ def run(form, *, now=None, stamp=None):
     if not searched or located.message or located.empty:
         return outcome
 
-    queryset = filtered(form)
+    base = filtered(form)
     origin = located.origin
-    by_hours = form.value("open_now") or form.value("saturday")
-    if by_hours:
-        # Hours are read in Python, over every candidate (see hours_filters).
-        if origin:
-            rows = _sorted_rows(queryset, origin)
-        else:
-            ordered = queryset.order_by("city", "name", "pk")
-            rows = [
-                (pk, None, None, hours) for pk, hours in ordered.values_list("pk", "opening_hours")
-            ]
-        rows = hours_filters(rows, form, now)
-        paginator = Paginator(rows, PAGE_SIZE)
-    elif origin:
+    test = hours_test(form, now)
+    queryset, cache_key = base, filters_key(form)
+    if test is not None:
+        # Open now / on Saturday: the places whose hours pass, in SQL (see with_hours).
+        queryset, placed = with_hours(base, origin, test, cache_key, stamp=stamp)
+        cache_key = f"{cache_key}|{hours_key(form, now)}|{origin_key(origin) if placed else ''}"
+    if origin:
         paginator = Paginator(
-            NearestFirst(queryset, origin, cache_key=filters_key(form), stamp=stamp), PAGE_SIZE
+            NearestFirst(queryset, origin, cache_key=cache_key, stamp=stamp), PAGE_SIZE
         )
     else:
         ordered = queryset.order_by("city", "name", "pk").values_list("pk", "opening_hours")
-        paginator = Paginator(_Unlocated(ordered, filters_key(form), stamp=stamp), PAGE_SIZE)
+        paginator = Paginator(_Unlocated(ordered, cache_key, stamp=stamp), PAGE_SIZE)
     outcome.count = paginator.count
     page = paginator.get_page(form.value("page", 1))
     wanted = {row[0]: row for row in page.object_list}
@@ -477,13 +564,11 @@ def run(form, *, now=None, stamp=None):
         first = page.object_list[0] if page.number == 1 else paginator.object_list[0:1][0]
         outcome.nearest_km = first[1]
         seen = page.object_list if page.number == 1 else []
-        _closed_near(outcome, queryset, rows if by_hours else None, now, seen=seen)
+        _closed_near(
+            outcome, base, queryset, test, now, seen=seen, key=filters_key(form), stamp=stamp
+        )
         if outcome.far or outcome.closed_near:
-            outcome.remote = list(
-                queryset.filter(support_modes__has=choices.ModaliteAccompagnement.DISTANCE)
-                .exclude(phone="")
-                .near(origin.latitude, origin.longitude)[:3]
-            )
+            outcome.remote = _remote(base, origin, filters_key(form), stamp=stamp)
 
     structures = (
         Structure.objects.filter(pk__in=wanted).select_related("commune").only(*CARD_FIELDS)
@@ -539,6 +624,31 @@ def _every_kind(stamp):
     return _kinds[1]
 
 
+REMOTE_COUNT = 3  # places that help at a distance, offered when help is far
+REMOTE_KEPT = 500  # at most this many such places kept by id; beyond, SQL finds the nearest
+
+
+def _remote(base, origin, key, *, stamp=None):
+    """The `REMOTE_COUNT` nearest places of `base` that help at a distance, by phone.
+    They are few: their ids are kept per data version and filters (`key`), so the
+    distances are computed for them alone rather than over the whole directory."""
+    helping = base.filter(support_modes__has=choices.ModaliteAccompagnement.DISTANCE).exclude(
+        phone=""
+    )
+
+    def ids():
+        found = list(helping.order_by("pk").values_list("pk", flat=True)[: REMOTE_KEPT + 1])
+        return None if len(found) > REMOTE_KEPT else found
+
+    kept = cached_value("remote", key, ids, stamp=stamp)
+    lat, lon = origin.latitude, origin.longitude
+    if kept is None:
+        return list(helping.nearest(lat, lon, REMOTE_COUNT)[:REMOTE_COUNT])
+    if not kept:
+        return []
+    return list(Structure.objects.filter(pk__in=kept).near(lat, lon)[:REMOTE_COUNT])
+
+
 class _Unlocated:
     """Matching places by commune then name (no origin): counted and sliced in SQL."""
 
@@ -557,47 +667,40 @@ class _Unlocated:
         return [(pk, None, None, hours) for pk, hours in self.queryset[index]]
 
 
-def _closed_near(outcome, queryset, rows, now, *, seen=()):
-    """Set `closed_near` (and then `nearest_open_km`): every place within `FAR_KM`
-    has known hours and none is open now. `rows`: every candidate nearest first
-    (`_sorted_rows()`) when already read; otherwise only what is needed is read.
-    `seen`: the nearest rows already read (the first page)."""
+def _closed_near(outcome, base, matching, test, now, *, seen=(), key="", stamp=None):
+    """Set `closed_near` (and then `nearest_open_km`): every matching place within
+    `FAR_KM` has known hours and none is open now. `matching`: the places of
+    `base` (named by `key`) whose hours pass `test` (None: all of them); `seen`:
+    the nearest rows already read (the first page)."""
     origin = outcome.origin
     if outcome.nearest_km is None or outcome.nearest_km > FAR_KM:
         return
     if any(row[1] <= FAR_KM and not row[-1] for row in seen):
         return  # a near place with unknown hours: nothing can be claimed
-    if rows is None:
-        within = queryset.near(origin.latitude, origin.longitude, FAR_KM)
-        # A place found only at its own address, with no hours: nothing can be claimed.
-        unknown = within.filter(opening_hours="").exclude(
-            pk__in=Stop.objects.values("structure_id")
-        )
-        if unknown.exists():
-            return
-        near = _sorted_rows(queryset, origin, FAR_KM)
-    else:
-        near = [row for row in rows if row[1] <= FAR_KM]
-    known = near and all(row[-1] for row in near)  # unknown hours: claim nothing
-    if not known or any(opening_hours.is_open(row[-1], now) for row in near):
+    lat, lon = origin.latitude, origin.longitude
+
+    def open_now(expression):
+        return opening_hours.is_open(expression, now) and (test is None or test(expression))
+
+    itinerant = Q(pk__in=Stop.objects.values("structure_id"))
+    settled = matching.near(lat, lon, FAR_KM).exclude(itinerant)
+    # A place found only at its own address, with no hours: nothing can be claimed.
+    if settled.filter(opening_hours="").exists():
+        return
+    if settled.filter(opening_hours__in=passing_hours(base, open_now, key, stamp=stamp)).exists():
+        return
+    # The itinerant places within reach, each at its nearest location (a few).
+    roaming = itinerant_ids(base, key, stamp=stamp)
+    roaming = (
+        _located_rows(matching.filter(pk__in=roaming), origin, FAR_KM).values() if roaming else []
+    )
+    if any(not hours or open_now(hours) for _distance, hours, _stop in roaming):
         return
     outcome.closed_near = True
-    if rows is None:  # rare: everything near is closed; the nearest open one may be far
-        rows = _sorted_rows(queryset, origin)
-    outcome.nearest_open_km = next(
-        (row[1] for row in rows if opening_hours.is_open(row[-1], now)), None
-    )
-
-
-def _sorted_rows(queryset, origin, radius_km=None):
-    """`(pk, distance_km, stop, hours)` of every place (within `radius_km`), nearest first."""
-    return sorted(
-        (
-            (pk, distance, stop, hours)
-            for pk, (distance, hours, stop) in _located_rows(queryset, origin, radius_km).items()
-        ),
-        key=lambda row: (row[1], row[0]),
-    )
+    # Rare: everything near is closed; the nearest open place may be far.
+    open_places, _placed = with_hours(base, origin, open_now, key, stamp=stamp)
+    nearest = open_places.nearest(lat, lon, 1).values_list("distance_km", flat=True)[:1]
+    outcome.nearest_open_km = next(iter(nearest), None)
 
 
 def format_distance(km):

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from mediation import search
+from mediation import choices, search
 from mediation.forms import SearchForm
 from mediation.geocoding import Place
 from mediation.models import ServiceType, Structure
@@ -474,3 +474,73 @@ def test_a_page_of_twenty_places_costs_no_more_queries_than_a_page_of_three(
     assert page.count('class="result"') == 20
     assert "OTDIF — Espace Public Numérique, Châteauroux" in page
     assert "Passe à Déols" in page
+
+
+def test_open_now_takes_the_hours_of_the_nearest_location(places):
+    """An itinerant place is open where it is found: at its stop when the stop is
+    nearer than its base, with the stop's hours."""
+    bus = StructureFactory(name="Bus", opening_hours="Sa 09:00-12:00")  # based in Châteauroux
+    StopFactory(structure=bus, commune=commune("36005"), opening_hours="Mo 09:00-12:00")
+    assert "Bus" in names(run(q="Ardentes", open_now="on"))  # its stop, open on Monday at 10 h
+    assert "Bus" not in names(run(q="Châteauroux", open_now="on"))  # its base, closed
+    assert "Bus" in names(run(q="Châteauroux", saturday="on"))
+    assert "Bus" not in names(run(q="Ardentes", saturday="on"))
+
+
+def test_open_now_moves_with_the_minute(places):
+    Structure.objects.exclude(name="Près").update(opening_hours="")
+    Structure.objects.filter(name="Près").update(opening_hours="Mo 09:00-10:30")
+    at = {
+        minute: search.run(
+            SearchForm({"q": "Châteauroux", "open_now": "on"}),
+            now=MONDAY_10H.replace(hour=10, minute=minute),
+        )
+        for minute in (29, 30)
+    }
+    assert (at[29].count, names(at[29])) == (1, ["Près"])
+    assert (at[30].count, names(at[30])) == (0, [])
+    assert run(type=["espace-public-numerique"], open_now="on").count == 1  # no place given
+
+
+def test_hours_are_read_once_per_distinct_expression(places, monkeypatch):
+    """Thousands of places share a few hours: each expression is evaluated once,
+    and a search reads no place's hours (the filter is SQL)."""
+    StructureFactory.create_batch(30, opening_hours="Mo-Fr 09:00-12:00")
+    StructureFactory.create_batch(30, opening_hours="Sa 10:00-12:00")
+    calls = []
+    real = search.opening_hours.is_open
+    monkeypatch.setattr(
+        search.opening_hours,
+        "is_open",
+        lambda value, now=None: calls.append(value) or real(value, now),
+    )
+    outcome = run(q="chateauroux", open_now="on")
+    assert outcome.count == 32  # "Près", "Loin" and the 30 open on weekday mornings
+    # The directory's 4 distinct expressions, each read a few times (to filter, then
+    # to say whether anything near is open), never once per place.
+    assert len(set(calls)) == 4
+    assert len(calls) <= 3 * 4
+
+
+@pytest.mark.parametrize("kept", [500, 2])  # a few kept by id; many: found by SQL
+def test_when_help_is_far_the_nearest_phone_helpers_are_offered(places, kept, monkeypatch):
+    monkeypatch.setattr(search, "REMOTE_KEPT", kept)
+    distance = choices.ModaliteAccompagnement.DISTANCE
+    for name, code in (
+        ("Tél. Bourges", "18033"),
+        ("Tél. Châteauroux", "36044"),
+        ("Tél. Tours", "37261"),
+    ):
+        StructureFactory(
+            name=name, commune=commune(code), support_modes=[distance], phone="0247000000"
+        )
+    StructureFactory(name="Tél. sans numéro", support_modes=[distance], phone="")
+    outcome = run(q="Chartres")
+    assert outcome.far
+    assert [place.name for place in outcome.remote] == [
+        "Tél. Tours",
+        "Tél. Bourges",
+        "Tél. Châteauroux",
+    ]
+    # Filters apply to them as to the list.
+    assert run(q="Chartres", type=["mediatheque"]).remote == []
