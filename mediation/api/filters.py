@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django_filters.fields import MultipleChoiceField
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.drainage import set_override
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -327,6 +328,13 @@ def parameter_errors(data, *, accepted, multiple=(), may_be_empty=(), hints=None
 class StrictFilterBackend(DjangoFilterBackend):
     """django-filter's backend, telling the FilterSet the view's own parameters."""
 
+    def valid_filterset(self, request, queryset, view):
+        """The view's FilterSet over `queryset`, checked (400 with French messages)."""
+        filterset = self.get_filterset(request, queryset, view)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        return filterset
+
     def get_filterset(self, request, queryset, view):
         filterset = super().get_filterset(request, queryset, view)
         if filterset is not None:
@@ -452,16 +460,29 @@ class StructureFilter(StrictFilterSet):
         return queryset.filter(updated_at__gte=value)
 
     def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
-        point = self.form.cleaned_data.get("near")
-        if point:
-            radius = self.form.cleaned_data.get("radius") or DEFAULT_RADIUS_KM
-            queryset = queryset.near(point[0], point[1], radius_km=float(radius))
+        queryset = self.filter_except_point(queryset)
+        if self.point:
+            lat, lon, radius_km = self.point
+            queryset = queryset.near(lat, lon, radius_km=radius_km)
         return queryset
+
+    def filter_except_point(self, queryset):
+        """`queryset` filtered by every parameter but `near` and `radius` (the list
+        reads its page near the point with `StructureQuerySet.page_near()`)."""
+        return super().filter_queryset(queryset)
+
+    @property
+    def point(self):
+        """(lat, lon, radius_km) of `near` and `radius`, or None without `near`."""
+        point = self.form.cleaned_data.get("near")
+        if not point:
+            return None
+        radius = self.form.cleaned_data.get("radius") or DEFAULT_RADIUS_KM
+        return point[0], point[1], float(radius)
 
     @property
     def has_point(self):
-        return bool(self.form.cleaned_data.get("near"))
+        return self.point is not None
 
 
 class CommuneFilter(StrictFilterSet):

@@ -323,20 +323,28 @@ class StructureViewSet(
 
     def list(self, request, *args, **kwargs):
         def build():
-            queryset, distance = self._filtered(request)
-            # The page's primary keys (with their distance), in order, and the total
-            # in one query (`COUNT(*) OVER ()`) over a light query: no joins, no
-            # column but the key. Then the full rows of this page only, with their
-            # kinds, in a second one.
-            columns = ("pk", "distance_km") if distance else ("pk",)
-            page = self.paginator.paginate_counted(
-                queryset.values_list(*columns), request, view=self
-            )
+            filterset = StrictFilterBackend().valid_filterset(request, self.get_queryset(), self)
+            queryset = filterset.filter_except_point(filterset.queryset.all())
+            if filterset.point:
+                # The page's keys with their distance, and the total, in one statement.
+                lat, lon, radius_km = filterset.point
+                page_size, _, offset = self.paginator.window(request)
+                rows, total = queryset.page_near(
+                    lat, lon, radius_km, offset=offset, limit=page_size
+                )
+                page = self.paginator.counted_page(rows, total, request)
+            else:
+                # The page's keys and the total in one query (`COUNT(*) OVER ()`) over a
+                # light query: no joins, no column but the key.
+                page = self.paginator.paginate_counted(
+                    queryset.values_list("pk"), request, view=self
+                )
+            # Then the full rows of this page only, with their kinds, in a second one.
             by_pk, kinds = rows_by_pk([row[0] for row in page])
             ordered = []
             for row in page:
                 item = by_pk[row[0]]
-                if distance:
+                if filterset.point:
                     item["distance_km"] = row[1]
                 ordered.append(item)
             return self.get_paginated_response(structure_rows(ordered, request, kinds))
