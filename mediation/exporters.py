@@ -124,13 +124,14 @@ def export_queryset(queryset=None):
     return queryset.select_related("commune").order_by("uid")
 
 
-def date_maj(structure):
+def date_maj(structure, *, zone=None):
     """The standard's `date_maj` of a structure (a `date`): see `Structure.date_maj`.
 
     The standard requires one; a place whose source gave no date and that no
     person has changed or confirmed since gets the day it entered the directory.
+    `zone`: the current time zone, when the caller has already looked it up.
     """
-    return structure.date_maj or timezone.localdate(structure.created_at)
+    return structure.date_maj or timezone.localdate(structure.created_at, zone)
 
 
 def _joined(values):

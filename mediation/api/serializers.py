@@ -68,6 +68,9 @@ def split_deduced(row, deduced):
     """Leave in `row`'s standard fields only what a source said or a person confirmed,
     and list the deduced values, with their provenance, in `valeurs_deduites`."""
     found = {}
+    if not deduced:  # most places: nothing deduced
+        row["valeurs_deduites"] = found
+        return row
     for public, attribute in DEDUCIBLE.items():
         sources = deduced_sources(deduced, attribute, row[public])
         if sources:
@@ -200,20 +203,28 @@ def structure_rows(values, request=None, kinds=None):
         kinds = kinds_by_structure([v["pk"] for v in values])
     prefix = page_url_prefix(request)
     field_field = Structure._meta.get_field
-    to_list = {
-        public: field_field(attribute).to_python
+    # (public name, attribute, the list's parser or None, whether a date and time),
+    # and the time zone the dates are shown in, looked up once rather than per value.
+    columns = [
+        (
+            public,
+            attribute,
+            field_field(attribute).to_python if public in LIST_FIELDS else None,
+            public in DATETIME_FIELDS,
+        )
         for public, attribute in STRUCTURE_FIELDS.items()
-        if public in LIST_FIELDS
-    }
-    to_datetime = serializers.DateTimeField().to_representation
+    ]
+    shown_in = serializers.DateTimeField().default_timezone()
+    to_datetime = serializers.DateTimeField(default_timezone=shown_in).to_representation
     rows = []
     for v in values:
         row = {}
-        for public, attribute in STRUCTURE_FIELDS.items():
+        for public, attribute, to_list, is_datetime in columns:
             value = v[attribute]
-            if public in to_list and not isinstance(value, list):
-                value = to_list[public](value)
-            elif public in DATETIME_FIELDS and value is not None:
+            if to_list is not None:
+                if not isinstance(value, list):
+                    value = to_list(value)
+            elif is_datetime and value is not None:
                 value = to_datetime(value)
             row[public] = value
         row["commune"] = v["commune__name"] or v["city"]
@@ -221,7 +232,7 @@ def structure_rows(values, request=None, kinds=None):
         row["bassin_de_vie"] = v["commune__bassin__slug"]
         row["types"] = kinds.get(v["pk"], [])
         row["url"] = f"{prefix}{v['slug']}/"
-        row["date_maj"] = _date_maj(v)
+        row["date_maj"] = _date_maj(v, shown_in)
         split_deduced(row, v["deduced"])
         if "distance_km" in v:
             row["distance_km"] = round(v["distance_km"], 3)
@@ -232,13 +243,15 @@ def structure_rows(values, request=None, kinds=None):
 class _DateMajSource:
     __slots__ = ("created_at", "date_maj")
 
-    def __init__(self, values):
+    def __init__(self, values, zone):
         self.created_at = values["created_at"]
-        self.date_maj = information_date(values["information_updated_at"], values["verified_at"])
+        self.date_maj = information_date(
+            values["information_updated_at"], values["verified_at"], zone=zone
+        )
 
 
-def _date_maj(values):
-    return exporters.date_maj(_DateMajSource(values))
+def _date_maj(values, zone):
+    return exporters.date_maj(_DateMajSource(values, zone), zone=zone)
 
 
 class StopSerializer(serializers.ModelSerializer):
