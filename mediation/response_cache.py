@@ -27,6 +27,10 @@ Only what is the same for everybody is kept or served:
   on commit: until then the cache would not know the rows changed — tests, whose
   transaction never commits, see their own changes).
 
+The first request after a change builds the answer; others asking for it
+meanwhile wait for its copy (at most `WAIT_SECONDS`) rather than build it too:
+an export costs about a second, and partners ask for it together.
+
 A hit costs the version query and one cache read; a streamed export is kept as
 it streams, once it is complete. Responses carry an ETag (the content's digest,
 or the view's own) and answer `If-None-Match` with a 304. The cache is the
@@ -38,6 +42,7 @@ import functools
 import gzip
 import hashlib
 import re
+import time
 from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
@@ -54,6 +59,12 @@ from mediation import versioning
 KEY_PREFIX = "mediation:response:"
 TTL = 600  # seconds; the key already changes when the data does
 MAX_BYTES = 8 * 1024 * 1024  # a larger answer (an export of 100,000 places) is not kept
+# The first request after a change builds the answer; the others asking meanwhile
+# wait for its copy, polling every POLL_SECONDS, at most WAIT_SECONDS; a builder
+# gone silent for BUILD_SECONDS is no longer waited for.
+BUILD_SECONDS = 30
+WAIT_SECONDS = 3
+POLL_SECONDS = 0.05
 GZIP_MIN_BYTES = 200  # as GZipMiddleware: shorter answers are sent as they are
 # Headers rebuilt at each answer rather than stored.
 NOT_STORED = {"content-length", "content-encoding", "etag"}
@@ -84,12 +95,38 @@ def respond(request, build, *, stamp=None, tokens=False):
         return build()  # asked already by an outer view of the same request, or not shared
     http._response_cache_asked = True
     key = _key(request, http, stamp or versioning.structures_version()[0])
-    entry = _read(key, gzipped=_accepts_gzip(http))
+    gzipped = _accepts_gzip(http)
+    entry = _read(key, gzipped=gzipped)
+    if entry is None and not cache.add(f"{key}:building", 1, BUILD_SECONDS):
+        entry = _wait_for(key, gzipped=gzipped)
     if entry is not None:
         return _answer(http, *entry)
-    response = build()
+    try:
+        response = build()
+    except BaseException:
+        _built(key)  # nothing will be kept: those waiting build their own
+        raise
     _keep_when_complete(http, response, key)
     return response
+
+
+def _wait_for(key, *, gzipped):
+    """Another request is building this answer (the first after a change of the
+    data: an export takes about a second): wait for its copy rather than build it
+    again, at most `WAIT_SECONDS`, and not once the builder has given up (an answer
+    that may not be kept)."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+        entry = _read(key, gzipped=gzipped)
+        if entry is not None or cache.get(f"{key}:building") is None:
+            return entry
+    return None
+
+
+def _built(key):
+    """The answer for `key` is kept, or won't be: requests waiting for it go on."""
+    cache.delete(f"{key}:building")
 
 
 def _shareable_request(request, http, *, tokens):
@@ -166,6 +203,7 @@ def _answer(http, head, body, gzipped):
 def _keep_when_complete(http, response, key):
     """Store `response` once its bytes are known, if it may be shared."""
     if not _shareable_response(response) or _built_for_visitor(http):
+        _built(key)
         return
     if isinstance(response, StreamingHttpResponse):
         # The middleware adds its own headers while the body streams: keep the view's.
@@ -205,6 +243,7 @@ def _headers(response):
 def _store_rendered(http, response, key):
     # Rendering may have asked for a token or a nonce.
     if not _shareable_response(response) or _built_for_visitor(http):
+        _built(key)
         return
     body = response.content
     etag = response.get("ETag") or _digest(body)
@@ -229,6 +268,7 @@ def _teed(http, response, chunks, key, headers):
         if etag and "Content-Encoding" in response:
             etag = etag.removeprefix("W/")  # weakened by GZipMiddleware, for its copy only
         _store(key, body, etag or _digest(body), headers)
+    _built(key)
 
 
 def _digest(body):
@@ -237,6 +277,7 @@ def _digest(body):
 
 def _store(key, body, etag, headers):
     if len(body) > MAX_BYTES:
+        _built(key)
         return
     compressed = None
     if len(body) >= GZIP_MIN_BYTES:
@@ -248,3 +289,4 @@ def _store(key, body, etag, headers):
     if compressed is not None:
         values[f"{key}:gzip"] = compressed
     cache.set_many(values, TTL)
+    _built(key)

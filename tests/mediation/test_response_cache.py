@@ -6,6 +6,8 @@ when the cache does not.
 """
 
 import gzip
+import threading
+import time
 
 import pytest
 from django.contrib import messages
@@ -295,3 +297,46 @@ def test_a_territory_project_shows_on_its_bassin_page_once_saved(
         )
 
     assert "Des ateliers dans chaque commune" in client.get(path).content.decode()
+
+
+def answered_together(rf, make, visitors=4):
+    """`visitors` requests for the same address at the same moment, each in its
+    thread; the first to ask builds with `make`, slowly. Returns (bodies, builds)."""
+    started, builds, bodies = threading.Barrier(visitors), [], []
+
+    def build(request):
+        builds.append(request)
+        time.sleep(0.3)  # an export being built, while the others ask
+        return make(request)
+
+    def visit():
+        request = request_of(rf)
+        started.wait()
+        response = response_cache.respond(request, lambda: build(request), stamp="version-de-test")
+        bodies.append(response.content)
+
+    threads = [threading.Thread(target=visit) for _ in range(visitors)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return bodies, builds
+
+
+def test_visitors_asking_together_wait_for_one_build(rf):
+    bodies, builds = answered_together(rf, plain)
+    assert len(builds) == 1
+    assert bodies == [b"La m\xc3\xaame page pour tout le monde"] * 4
+
+
+def test_an_answer_that_cannot_be_kept_is_built_by_each(rf, monkeypatch):
+    """The builder says at once it keeps nothing: the others build their own
+    rather than wait for a copy that will never come."""
+    polls = []
+    read = response_cache._read
+    monkeypatch.setattr(response_cache, "_read", lambda *a, **k: polls.append(1) or read(*a, **k))
+    bodies, builds = answered_together(rf, with_cookie)
+    assert len(builds) == 4 and len(bodies) == 4
+    # Each waited for the one build in progress, not for WAIT_SECONDS.
+    limit = response_cache.WAIT_SECONDS / response_cache.POLL_SECONDS
+    assert len(polls) < 4 * 0.5 * limit
