@@ -455,7 +455,8 @@ class NearestFirst:
     """The matching places nearest the origin, for a `Paginator`: the count is the
     database's (cached per data version and filters: it does not depend on the
     origin), and a page reads only the disc that holds it
-    (`StructureQuerySet.nearest()`). Rows are `(pk, distance_km, stop_id, hours)`
+    (`StructureQuerySet.nearest()`); around a commune, a page's rows are kept per
+    data version too (`stamp`). Rows are `(pk, distance_km, stop_id, hours)`
     as in `_located_rows()`: a place found at one of its stops carries that stop's
     hours."""
 
@@ -472,6 +473,21 @@ class NearestFirst:
         return self.count()
 
     def __getitem__(self, index):
+        origin = self.origin
+        if self.stamp is None or origin.kind != "commune":
+            return self._rows(index)
+        # Around a commune (a point of the commune table), a page is the same for
+        # everybody until the data changes: kept per version, filters and slice.
+        where = f"{origin.code_insee}|{origin.latitude}|{origin.longitude}"
+        text = f"{self.stamp}|{self.cache_key}|{where}|{index.start}|{index.stop}"
+        key = f"mediation:search-rows:{hashlib.sha1(text.encode()).hexdigest()[:20]}"
+        rows = cache.get(key)
+        if rows is None:
+            rows = self._rows(index)
+            cache.set(key, rows, COUNT_CACHE_TTL)
+        return rows
+
+    def _rows(self, index):
         lat, lon = self.origin.latitude, self.origin.longitude
         top = index.stop if index.stop is not None else self.count()
         if top <= 0:

@@ -544,3 +544,16 @@ def test_when_help_is_far_the_nearest_phone_helpers_are_offered(places, kept, mo
     ]
     # Filters apply to them as to the list.
     assert run(q="Chartres", type=["mediatheque"]).remote == []
+
+
+def test_a_place_added_near_a_commune_is_listed_at_the_next_search(
+    client, places, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        StructureFactory.create_batch(20, commune=commune("18033"))  # Bourges, 60 km away
+    assert "Tout nouveau" not in client.get("/", {"q": "Châteauroux"}).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        StructureFactory(name="Tout nouveau")  # in Châteauroux
+    page = client.get("/", {"q": "Châteauroux"}).content.decode()
+    assert "Tout nouveau" in page  # the same page (1 to 20), read again
+    assert "<strong>24 lieux</strong>" in page
