@@ -325,9 +325,10 @@ class StructureViewSet(
         def build():
             filterset = StrictFilterBackend().valid_filterset(request, self.get_queryset(), self)
             queryset = filterset.filter_except_point(filterset.queryset.all())
-            if filterset.point:
+            point = filterset.point
+            if point:
                 # The page's keys with their distance, and the total, in one statement.
-                lat, lon, radius_km = filterset.point
+                lat, lon, radius_km = point
                 page_size, _, offset = self.paginator.window(request)
                 rows, total = queryset.page_near(
                     lat, lon, radius_km, offset=offset, limit=page_size
@@ -344,7 +345,7 @@ class StructureViewSet(
             ordered = []
             for row in page:
                 item = by_pk[row[0]]
-                if filterset.point:
+                if point:
                     item["distance_km"] = row[1]
                 ordered.append(item)
             return self.get_paginated_response(structure_rows(ordered, request, kinds))
