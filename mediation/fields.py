@@ -27,7 +27,11 @@ class MultiValueField(models.TextField):
         super().__init__(*args, **kwargs)
 
     def from_db_value(self, value, expression, connection):
-        return self.to_python(value)
+        # What get_prep_value() stored: "" or "|a|b|" (read for every value of every
+        # row a list or an export reads: no more than the split).
+        if not value:
+            return []
+        return [part for part in value.split(SEPARATOR) if part]
 
     def to_python(self, value):
         if value is None or value == "":
