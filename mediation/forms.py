@@ -115,6 +115,24 @@ class SearchForm(forms.Form):
         """How many filters are set (shown on the "Affiner" button)."""
         return sum(1 for name in self.FILTERS if self.value(name))
 
+    def active_labels(self):
+        """The criteria ticked, as the page words them ("Gratuit", "Médiathèque"),
+        said above the list while the filters' panel is closed."""
+        labels = []
+        for name in self.FILTERS:
+            value = self.value(name)
+            if not value:
+                continue
+            field = self.fields[name]
+            if isinstance(field, forms.BooleanField):
+                labels.append(field.label)
+            elif isinstance(field, forms.ModelMultipleChoiceField):
+                labels += [str(item) for item in value]
+            else:
+                names = dict(field.choices)
+                labels += [str(names.get(item, item)) for item in value]
+        return labels
+
 
 class ErrorReportForm(forms.ModelForm):
     """Report a mistake on a structure's page; protected from bots without a captcha.

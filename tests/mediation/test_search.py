@@ -557,3 +557,14 @@ def test_a_place_added_near_a_commune_is_listed_at_the_next_search(
     page = client.get("/", {"q": "Châteauroux"}).content.decode()
     assert "Tout nouveau" in page  # the same page (1 to 20), read again
     assert "<strong>24 lieux</strong>" in page
+
+
+def test_the_list_comes_first_with_its_criteria_said(places):
+    """The filters' panel stays closed when the page loads with criteria: the list
+    comes first, and a line above it says which criteria apply."""
+    page = Client().get("/", {"q": "chateauroux", "wheelchair": "on", "type": "mediatheque"})
+    html = page.content.decode()
+    assert '<details class="filters" id="filters">' in html
+    assert "Critères : Médiathèque, Accessible en fauteuil roulant." in html
+    assert html.index("Critères :") < html.index('class="result"')
+    assert page.context["form"].active_labels() == ["Médiathèque", "Accessible en fauteuil roulant"]
