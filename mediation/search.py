@@ -474,10 +474,11 @@ class NearestFirst:
 
     def __getitem__(self, index):
         origin = self.origin
-        if self.stamp is None or origin.kind != "commune":
+        if self.stamp is None or (origin.kind != "commune" and origin.precise):
             return self._rows(index)
-        # Around a commune (a point of the commune table), a page is the same for
-        # everybody until the data changes: kept per version, filters and slice.
+        # Around a commune (a point of the commune table; an address placed at its
+        # commune too), a page is the same for everybody until the data changes:
+        # kept per version, filters and slice. A precise point is each its own.
         where = f"{origin.code_insee}|{origin.latitude}|{origin.longitude}"
         text = f"{self.stamp}|{self.cache_key}|{where}|{index.start}|{index.stop}"
         key = f"mediation:search-rows:{hashlib.sha1(text.encode()).hexdigest()[:20]}"
