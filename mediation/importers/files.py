@@ -130,7 +130,7 @@ class _csv_reader:
         self.previous_limit = csv.field_size_limit(max(self.path.stat().st_size, 131072) + 1)
         try:
             first_line = self.handle.readline()
-            if not first_line.strip() and not self.handle.read().strip():
+            if not first_line.strip() and _blank(self.handle):
                 raise ImportFileError("Le fichier est vide.")
             self.handle.seek(0)
             delimiter = max((";", ",", "\t"), key=first_line.count)
@@ -164,6 +164,14 @@ class _csv_reader:
     def __exit__(self, *exc):
         csv.field_size_limit(self.previous_limit)
         self.handle.close()
+
+
+def _blank(handle):
+    """True when the rest of the file is whitespace (read a block at a time)."""
+    while block := handle.read(65536):
+        if block.strip():
+            return False
+    return True
 
 
 def _open_csv(path):

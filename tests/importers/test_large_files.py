@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from mediation.importers import Outcome, run_import
+from mediation.importers import ImportFileError, Outcome, run_import
 from mediation.importers import files as import_files
 from mediation.importers.batch import ImportBatch
 from mediation.models import Structure
@@ -123,3 +123,10 @@ def test_a_row_outside_the_region_lists_its_other_problems_after_the_reason(tmp_
         "Aucune commune de la région ne correspond à « 75011 Paris » (lieu hors de la région ?)."
     )
     assert any(m.startswith("latitude ") and "écartée" in m for m in result.messages[1:])
+
+
+def test_a_file_of_blank_lines_is_empty(tmp_path):
+    path = tmp_path / "lieux.csv"
+    path.write_text("\n  \n\n", encoding="utf-8")
+    with pytest.raises(ImportFileError, match="vide"):
+        run_import(path)
