@@ -253,22 +253,29 @@ def _store_rendered(http, response, key):
 
 def _teed(http, response, chunks, key, headers):
     kept, size = [], 0
-    for chunk in chunks:
-        if kept is not None:
-            size += len(chunk)
-            if size > MAX_BYTES:
-                kept = None
-            else:
-                kept.append(chunk)
-        yield chunk
-    # Complete (a client who went away never gets here), and built for anybody.
-    if kept is not None and not _built_for_visitor(http):
-        body = b"".join(kept)
-        etag = response.get("ETag")
-        if etag and "Content-Encoding" in response:
-            etag = etag.removeprefix("W/")  # weakened by GZipMiddleware, for its copy only
-        _store(key, body, etag or _digest(body), headers)
-    _built(key)
+    try:
+        for chunk in chunks:
+            if kept is not None:
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    # Too large to keep: those waiting build their own now, not once
+                    # this visitor has received it all (a slow download of 30 MB).
+                    kept = None
+                    _built(key)
+                else:
+                    kept.append(chunk)
+            yield chunk
+        # Complete (a client who went away never gets here), and built for anybody.
+        if kept is not None and not _built_for_visitor(http):
+            body = b"".join(kept)
+            etag = response.get("ETag")
+            if etag and "Content-Encoding" in response:
+                etag = etag.removeprefix("W/")  # weakened by GZipMiddleware, for its copy only
+            _store(key, body, etag or _digest(body), headers)
+    finally:
+        # Also when the client went away or the build failed midway: nothing will
+        # be kept, and the others must not wait BUILD_SECONDS for it.
+        _built(key)
 
 
 def _digest(body):

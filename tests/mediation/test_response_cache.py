@@ -16,7 +16,7 @@ from django.contrib.messages.storage import default_storage
 from django.contrib.sessions.backends.cache import SessionStore
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.test.utils import CaptureQueriesContext
 
@@ -340,3 +340,42 @@ def test_an_answer_that_cannot_be_kept_is_built_by_each(rf, monkeypatch):
     # Each waited for the one build in progress, not for WAIT_SECONDS.
     limit = response_cache.WAIT_SECONDS / response_cache.POLL_SECONDS
     assert len(polls) < 4 * 0.5 * limit
+
+
+def streamed(request):
+    return StreamingHttpResponse(iter([b"a" * 100, b"b" * 100, b"c" * 100]))
+
+
+def waits_of(monkeypatch):
+    """The calls of `_wait_for` (a visitor waiting for another's copy)."""
+    waits = []
+    wait_for = response_cache._wait_for
+    monkeypatch.setattr(
+        response_cache, "_wait_for", lambda *a, **k: waits.append(1) or wait_for(*a, **k)
+    )
+    return waits
+
+
+def test_an_export_too_large_to_keep_is_not_waited_for(rf, monkeypatch):
+    """A partner downloading an export too large for the cache (100,000 places)
+    makes nobody else wait until the download ends: each builds their own."""
+    monkeypatch.setattr(response_cache, "MAX_BYTES", 150)
+    waits = waits_of(monkeypatch)
+    first = response_cache.respond(request_of(rf), lambda: streamed(None), stamp="v1")
+    download = iter(first.streaming_content)
+    next(download), next(download)  # past MAX_BYTES, the download still going on
+    second = response_cache.respond(request_of(rf), lambda: streamed(None), stamp="v1")
+    assert b"".join(second.streaming_content) == b"a" * 100 + b"b" * 100 + b"c" * 100
+    assert waits == []
+
+
+def test_a_download_abandoned_midway_is_not_waited_for(rf, monkeypatch):
+    """A partner who hangs up during an export: the next one is answered at once
+    (rather than after WAIT_SECONDS, for BUILD_SECONDS)."""
+    waits = waits_of(monkeypatch)
+    first = response_cache.respond(request_of(rf), lambda: streamed(None), stamp="v2")
+    next(iter(first.streaming_content))
+    first.close()  # the server closes the response of a client gone away
+    second = response_cache.respond(request_of(rf), lambda: streamed(None), stamp="v2")
+    assert b"".join(second.streaming_content) == b"a" * 100 + b"b" * 100 + b"c" * 100
+    assert waits == []
