@@ -186,7 +186,8 @@ def directory_size(stamp):
     """How many markers the whole directory has (places with a position, and stops);
     kept per data version in this process and in the shared cache."""
     global _size
-    if _size[0] != stamp:
+    kept_stamp, size = _size  # one read: another thread may replace it meanwhile
+    if kept_stamp != stamp:
         key = f"mediation:markers-size:{_stamp_key(stamp)}"
         size = cache.get(key)
         if size is None:
@@ -196,7 +197,7 @@ def directory_size(stamp):
             size = places.count() + Stop.objects.of_published().count()
             cache.set(key, size, GRID_TTL)
         _size = (stamp, size)
-    return _size[1]
+    return size
 
 
 def _boxed(queryset, span, zoom):

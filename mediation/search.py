@@ -620,9 +620,16 @@ def kinds_of(pks, *, stamp=None):
     The kinds (a handful of rows) are read once per data version (`stamp`) and shared;
     the pairs in one query, cheaper than a prefetch (a manager and a queryset per place)."""
     every = _every_kind(stamp)
-    pairs = Structure.kinds.through.objects.filter(structure_id__in=pks)
+    pairs = list(
+        Structure.kinds.through.objects.filter(structure_id__in=pks).values_list(
+            "structure_id", "servicetype_id"
+        )
+    )
+    if any(kind_id not in every for _pk, kind_id in pairs):
+        # A kind added (by another server) after this request read the version.
+        every = _every_kind(None)
     found = {}
-    for structure_id, kind_id in pairs.values_list("structure_id", "servicetype_id"):
+    for structure_id, kind_id in pairs:
         found.setdefault(structure_id, []).append(every[kind_id])
     for kinds in found.values():
         kinds.sort(key=lambda kind: (kind.order, kind.name))
@@ -636,9 +643,11 @@ def _every_kind(stamp):
     global _kinds
     if stamp is None:  # changes not yet committed: read them
         return {kind.pk: kind for kind in ServiceType.objects.all()}
-    if _kinds[0] != stamp:
-        _kinds = (stamp, {kind.pk: kind for kind in ServiceType.objects.all()})
-    return _kinds[1]
+    kept_stamp, kept = _kinds  # one read: another thread may replace it meanwhile
+    if kept_stamp != stamp:
+        kept = {kind.pk: kind for kind in ServiceType.objects.all()}
+        _kinds = (stamp, kept)
+    return kept
 
 
 REMOTE_COUNT = 3  # places that help at a distance, offered when help is far

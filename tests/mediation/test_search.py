@@ -568,3 +568,14 @@ def test_the_list_comes_first_with_its_criteria_said(places):
     assert "Critères : Médiathèque, Accessible en fauteuil roulant." in html
     assert html.index("Critères :") < html.index('class="result"')
     assert page.context["form"].active_labels() == ["Médiathèque", "Accessible en fauteuil roulant"]
+
+
+def test_a_kind_added_after_the_version_was_read_does_not_break_the_list(places):
+    """Another server adds a kind and gives it to a place between the moment this
+    request read the data version and the moment it reads the places' kinds."""
+    stamp, _ = structures_version()
+    place = Structure.objects.first()
+    assert search.kinds_of([place.pk], stamp=stamp)  # the kinds kept for this version
+    added = ServiceType.objects.create(slug="tiers-lieu-nouveau", name="Tiers-lieu nouveau")
+    place.kinds.add(added)
+    assert added in search.kinds_of([place.pk], stamp=stamp)[place.pk]
