@@ -18,7 +18,7 @@ from django.db.models import Q
 from mediation import choices, french, geocoding, needs, opening_hours
 from mediation.forms import standard_value
 from mediation.models import ServiceType, Stop, Structure, bounding_box, planar_distance
-from mediation.versioning import structures_version
+from mediation.versioning import has_uncommitted_changes, structures_version
 from territories import suggestions
 from territories.models import normalize_search
 
@@ -519,8 +519,12 @@ def cached_count(queryset, key, *, stamp=None):
 def cached_value(kind, key, compute, *, stamp=None):
     """`compute()`, kept in the shared cache until the data changes (`key` names
     the filters it was computed for; `stamp`: the data version when the request
-    already read it)."""
+    already read it). While this connection's changes are not committed, the
+    version has not moved: what is computed then is not kept (a rollback would
+    leave it to the others under the current version)."""
     if stamp is None:
+        if has_uncommitted_changes():
+            return compute()
         stamp, _ = structures_version()
     digest = hashlib.sha1(f"{stamp}|{kind}|{key}".encode()).hexdigest()[:20]
     return cache.get_or_set(f"mediation:search-{kind}:{digest}", compute, COUNT_CACHE_TTL)

@@ -55,7 +55,7 @@ def home(request):
         "filter_values": [(name, request.GET.getlist(name)) for name in SearchForm.FILTERS],
         # Shown on the bare home page only: counted then, once per data version.
         "structure_count": functools.partial(
-            search.cached_count, Structure.objects.published(), "published", stamp=stamp
+            search.cached_count, Structure.objects.published(), "published", stamp=kept
         ),
         "position_text": search.POSITION_TEXT,
         "map_config": map_config(),

@@ -579,3 +579,14 @@ def test_a_kind_added_after_the_version_was_read_does_not_break_the_list(places)
     added = ServiceType.objects.create(slug="tiers-lieu-nouveau", name="Tiers-lieu nouveau")
     place.kinds.add(added)
     assert added in search.kinds_of([place.pk], stamp=stamp)[place.pk]
+
+
+def test_a_place_not_yet_committed_is_not_counted_for_the_next_visitor(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        StructureFactory.create_batch(2)  # in Châteauroux, committed
+    pending = StructureFactory(name="Pas encore validé")  # its transaction still open
+    assert run(q="Châteauroux").count == 3  # its own connection sees it
+    pending.delete()  # rolled back, as it were: the version never moved
+    assert run(q="Châteauroux").count == 2
