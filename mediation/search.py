@@ -601,7 +601,9 @@ def run(form, *, now=None, stamp=None):
     kinds = kinds_of(list(wanted), stamp=stamp)
     items = []
     for pk, row in wanted.items():
-        structure = by_pk[pk]
+        structure = by_pk.get(pk)
+        if structure is None:  # deleted (by another server) since the version was read
+            continue
         structure.kind_list = kinds.get(pk, [])
         structure.distance_km = row[1]
         structure.nearest_stop = stops.get(row[2])

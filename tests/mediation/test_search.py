@@ -590,3 +590,18 @@ def test_a_place_not_yet_committed_is_not_counted_for_the_next_visitor(
     assert run(q="Châteauroux").count == 3  # its own connection sees it
     pending.delete()  # rolled back, as it were: the version never moved
     assert run(q="Châteauroux").count == 2
+
+
+def test_a_place_deleted_after_the_version_was_read_does_not_break_the_list(
+    client, places, django_capture_on_commit_callbacks
+):
+    """Another server deletes a place between the moment this request read the data
+    version and the moment it reads the page's places (kept for that version)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        move_version()
+    stamp, _ = structures_version()
+    form = SearchForm({"q": "Châteauroux"})
+    assert "Près" in names(search.run(form, now=MONDAY_10H, stamp=stamp))
+    places["near"].delete()  # committed elsewhere; this request still holds `stamp`
+    outcome = search.run(SearchForm({"q": "Châteauroux"}), now=MONDAY_10H, stamp=stamp)
+    assert names(outcome) == ["Moyen", "Loin"]
