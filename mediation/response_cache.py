@@ -271,11 +271,15 @@ def _teed(http, response, chunks, key, headers):
             etag = response.get("ETag")
             if etag and "Content-Encoding" in response:
                 etag = etag.removeprefix("W/")  # weakened by GZipMiddleware, for its copy only
-            _store(key, body, etag or _digest(body), headers)
-    finally:
-        # Also when the client went away or the build failed midway: nothing will
-        # be kept, and the others must not wait BUILD_SECONDS for it.
-        _built(key)
+            _store(key, body, etag or _digest(body), headers)  # frees the waiters
+            return
+    except BaseException:
+        if kept is not None:
+            _built(key)  # the client went away, or the build failed midway
+        raise
+    if kept is not None:
+        _built(key)  # built for one visitor: nothing kept
+    # A marker freed already (too large) may be another builder's now: left alone.
 
 
 def _digest(body):

@@ -379,3 +379,18 @@ def test_a_download_abandoned_midway_is_not_waited_for(rf, monkeypatch):
     second = response_cache.respond(request_of(rf), lambda: streamed(None), stamp="v2")
     assert b"".join(second.streaming_content) == b"a" * 100 + b"b" * 100 + b"c" * 100
     assert waits == []
+
+
+def test_a_download_too_large_to_keep_leaves_the_next_builders_mark(rf, monkeypatch):
+    """Once the first download has freed its waiters, the next visitor builds and
+    is waited for: the first download's end does not free those waiting for it."""
+    monkeypatch.setattr(response_cache, "MAX_BYTES", 150)
+    first = response_cache.respond(request_of(rf), lambda: streamed(None), stamp="v3")
+    download = iter(first.streaming_content)
+    next(download), next(download)  # past MAX_BYTES: the others build their own
+    request = request_of(rf)
+    second = response_cache.respond(request, lambda: streamed(None), stamp="v3")
+    list(download)  # the first download ends
+    building = response_cache._key(request, request, "v3") + ":building"
+    assert cache.get(building) is not None  # the second is still being built
+    assert b"".join(second.streaming_content) == b"a" * 100 + b"b" * 100 + b"c" * 100
