@@ -27,7 +27,11 @@ class ResilientRedisCache(RedisCache):
 
     def __init__(self, server, params):
         super().__init__(server, params)
-        self._fallback = LocMemCache(f"fallback-{id(self)}", {"TIMEOUT": params.get("TIMEOUT")})
+        # Django makes a cache object per thread (gunicorn's gthread workers run
+        # several): named by its server and prefix, the memory is the process's,
+        # shared by its threads (LocMemCache shares by name), not each thread's.
+        name = f"fallback-{server!r}-{params.get('KEY_PREFIX', '')}"
+        self._fallback = LocMemCache(name, {"TIMEOUT": params.get("TIMEOUT")})
         self._down_until = 0.0
         self._warned_at = float("-inf")
         self._lock = threading.Lock()

@@ -1,0 +1,30 @@
+"""Redis unreachable: what the site keeps meanwhile is the process's, whatever its threads."""
+
+import threading
+
+from mediation.cache import ResilientRedisCache
+from tests.mediation.test_degraded import closed_port
+
+OPTIONS = {"OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}
+
+
+def test_the_threads_of_a_server_share_what_is_kept_while_redis_is_down():
+    """gunicorn's threaded workers: Django gives each thread its own cache object.
+    A limit counted while Redis is down (5 attempts an hour) must count the
+    process's attempts, not each thread's, and a copy kept by one thread serve the
+    others."""
+    location = f"redis://127.0.0.1:{closed_port()}/0"
+    ResilientRedisCache(location, OPTIONS).set("tentatives", 5)
+    seen = []
+    other = threading.Thread(
+        target=lambda: seen.append(ResilientRedisCache(location, OPTIONS).get("tentatives"))
+    )
+    other.start()
+    other.join()
+    assert seen == [5]
+
+
+def test_two_sites_sharing_a_redis_keep_apart_while_it_is_down():
+    location = f"redis://127.0.0.1:{closed_port()}/0"
+    ResilientRedisCache(location, {**OPTIONS, "KEY_PREFIX": "site-a"}).set("compte", 1)
+    assert ResilientRedisCache(location, {**OPTIONS, "KEY_PREFIX": "site-b"}).get("compte") is None
