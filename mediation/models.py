@@ -705,11 +705,15 @@ class StructureQuerySet(models.QuerySet):
         sort, and it stops at that row.
         """
         for radius in NEAREST_RADII_KM:
-            south, north, west, east = inscribed_box(lat, lon, radius)
-            inside = self.in_bbox(west, south, east, north).order_by()
-            if inside[count - 1 : count].exists():
+            if self.nearest_probe(lat, lon, radius, count).exists():
                 return self.near(lat, lon, radius)
         return self.near(lat, lon)
+
+    def nearest_probe(self, lat, lon, radius_km, count):
+        """The `count`-th structure (if any) of a box inside the disc of `radius_km`:
+        the probe of `nearest()`, one row at most."""
+        south, north, west, east = inscribed_box(lat, lon, radius_km)
+        return self.in_bbox(west, south, east, north).order_by()[count - 1 : count]
 
     def in_bbox(self, west, south, east, north):
         """Structures with a location in the rectangle (GeoJSON order): their own

@@ -15,9 +15,16 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Q
 
-from mediation import choices, french, geocoding, needs, opening_hours
+from mediation import choices, french, geocoding, needs, opening_hours, statements
 from mediation.forms import standard_value
-from mediation.models import ServiceType, Stop, Structure, bounding_box, planar_distance
+from mediation.models import (
+    NEAREST_RADII_KM,
+    ServiceType,
+    Stop,
+    Structure,
+    bounding_box,
+    planar_distance,
+)
 from mediation.versioning import has_uncommitted_changes, structures_version
 from territories import suggestions
 from territories.models import normalize_search
@@ -460,8 +467,11 @@ class NearestFirst:
     as in `_located_rows()`: a place found at one of its stops carries that stop's
     hours."""
 
-    def __init__(self, queryset, origin, *, cache_key, stamp=None):
+    def __init__(self, queryset, origin, *, cache_key, stamp=None, shape=None):
         self.queryset = queryset
+        # `shape`: the filters naming `queryset`'s SQL whatever the data version
+        # (None: it depends on more), for its statements compiled once (`statements`).
+        self.shape = shape
         self.origin = origin
         self.cache_key = cache_key
         self.stamp = stamp
@@ -493,22 +503,63 @@ class NearestFirst:
         top = index.stop if index.stop is not None else self.count()
         if top <= 0:
             return []
-        nearest = self.queryset.nearest(lat, lon, top)
-        rows = {
-            pk: (distance, hours, None)
-            for pk, distance, hours in nearest.values_list("pk", "distance_km", "opening_hours")[
-                index.start or 0 : top
-            ]
-        }
+        start = index.start or 0
+        if self.shape is None:
+            nearest = self.queryset.nearest(lat, lon, top)
+            found = nearest.values_list("pk", "distance_km", "opening_hours")[start:top]
+            found_stops = self._stops(lat, lon, [pk for pk, _distance, _hours in found])
+        else:
+            found, found_stops = self._compiled_rows(lat, lon, start, top)
+        rows = {pk: (distance, hours, None) for pk, distance, hours in found}
         # Which location is the nearest: the place's own address, or one of its stops.
-        stops = Stop.objects.filter(structure__in=list(rows)).near(lat, lon)
-        for structure_id, stop_id, distance, hours in stops.values_list(
-            "structure_id", "pk", "distance_km", "opening_hours"
-        ):
+        for structure_id, stop_id, distance, hours in found_stops:
             best = rows[structure_id]
             if best[2] is None and distance <= best[0]:
                 rows[structure_id] = (best[0], hours, stop_id)
         return [(pk, distance, stop, hours) for pk, (distance, hours, stop) in rows.items()]
+
+    @staticmethod
+    def _stops(lat, lon, ids):
+        return (
+            Stop.objects.filter(structure__in=ids)
+            .near(lat, lon)
+            .values_list("structure_id", "pk", "distance_km", "opening_hours")
+        )
+
+    def _compiled_rows(self, lat, lon, start, top):
+        """The rows of `_rows()`'s three queries (`nearest()`'s probes, the page, its
+        places' stops), each compiled once per filters and shape (`statements`)."""
+        queryset, using = self.queryset, self.queryset.db
+        radius = None
+        for radius_km in NEAREST_RADII_KM:
+            probe = statements.rows(
+                lambda la, lo, r=radius_km: queryset.nearest_probe(la, lo, r, top).values_list(
+                    "pk"
+                ),
+                ("probe", self.shape, radius_km, top),
+                lat,
+                lon,
+                using=using,
+            )
+            if probe:
+                radius = radius_km
+                break
+        found = statements.rows(
+            lambda la, lo: queryset.near(la, lo, radius).values_list(
+                "pk", "distance_km", "opening_hours"
+            )[start:top],
+            ("near", self.shape, radius, start, top),
+            lat,
+            lon,
+            using=using,
+        )
+        ids = [pk for pk, _distance, _hours in found]
+        if not ids:
+            return found, []
+        found_stops = statements.rows(
+            lambda la, lo, pks: self._stops(la, lo, pks), ("stops",), lat, lon, ids, using=using
+        )
+        return found, found_stops
 
 
 def cached_count(queryset, key, *, stamp=None):
@@ -573,7 +624,14 @@ def run(form, *, now=None, stamp=None):
         cache_key = f"{cache_key}|{hours_key(form, now)}|{origin_key(origin) if placed else ''}"
     if origin:
         paginator = Paginator(
-            NearestFirst(queryset, origin, cache_key=cache_key, stamp=stamp), PAGE_SIZE
+            NearestFirst(
+                queryset,
+                origin,
+                cache_key=cache_key,
+                stamp=stamp,
+                shape=cache_key if test is None else None,
+            ),
+            PAGE_SIZE,
         )
     else:
         ordered = queryset.order_by("city", "name", "pk").values_list("pk", "opening_hours")

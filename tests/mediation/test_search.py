@@ -8,7 +8,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from mediation import choices, search
+from mediation import choices, search, statements
 from mediation.forms import SearchForm
 from mediation.geocoding import Place
 from mediation.models import ServiceType, Structure
@@ -400,6 +400,22 @@ def test_an_itinerant_place_is_found_where_it_stops(places):
     assert first.nearest_stop.when == ["Le 1er mardi du mois : 14 h – 17 h"]
     # From Châteauroux, its base is the nearest of its locations.
     assert run(q="Châteauroux").page.object_list[0].nearest_stop is None
+
+
+def test_searches_from_new_points_find_what_the_orm_finds(places):
+    """The page's SQL is compiled once per filters (`statements`); each new point only
+    fills its own numbers in: same places, order, distances and stops as `near()`."""
+    bus = StructureFactory(name="Bus numérique", itinerance=["Itinérant"])
+    StopFactory(structure=bus, commune=commune("36005"))
+    for code in ("36005", "36044", "18033", "37261", "28085"):
+        here = commune(code)
+        expected = Structure.objects.published().near(here.latitude, here.longitude)
+        outcome = run(lat=here.latitude, lon=here.longitude)
+        assert [(s.name, s.distance_km) for s in outcome.page.object_list] == [
+            (s.name, s.distance_km) for s in expected
+        ]
+        assert (outcome.page.object_list[0].nearest_stop is not None) == (code == "36005")
+    assert statements._statements and all(statements._statements.values())
 
 
 def test_a_place_known_only_by_its_stops_is_listed(places):
