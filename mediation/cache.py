@@ -36,6 +36,10 @@ class ResilientRedisCache(RedisCache):
         self._warned_at = float("-inf")
         self._lock = threading.Lock()
 
+    def is_shared(self):
+        """Whether values go to Redis, shared by every server (not known down)."""
+        return time.monotonic() >= self._down_until
+
     def is_available(self):
         """Whether Redis answers now (for /healthz): a real round trip."""
         try:

@@ -22,7 +22,8 @@ Only what is the same for everybody is kept or served:
   exports, built from their address alone, are shared with API partners too;
 - a 200, without cookies set, without a CSRF token, a CSP nonce, a message or a
   session change, without `private`/`no-store`, without a `Vary: Cookie` of the
-  view's own, no larger than `MAX_BYTES` (a larger export streams as before);
+  view's own, no larger than `MAX_BYTES` in Redis, `LOCAL_MAX_BYTES` in the
+  process's memory (a larger export streams as before);
 - not while this connection holds changes not yet committed (the version moves
   on commit: until then the cache would not know the rows changed — tests, whose
   transaction never commits, see their own changes).
@@ -59,6 +60,10 @@ from mediation import versioning
 KEY_PREFIX = "mediation:response:"
 TTL = 600  # seconds; the key already changes when the data does
 MAX_BYTES = 8 * 1024 * 1024  # a larger answer (an export of 100,000 places) is not kept
+# Kept in a process's own memory (no Redis configured, or Redis unreachable: see
+# mediation/cache.py), up to 300 entries each: smaller answers only, so that an
+# outage does not cost gigabytes per worker.
+LOCAL_MAX_BYTES = 512 * 1024
 # The first request after a change builds the answer; the others asking meanwhile
 # wait for its copy, polling every POLL_SECONDS, at most WAIT_SECONDS; a builder
 # gone silent for BUILD_SECONDS is no longer waited for.
@@ -252,12 +257,12 @@ def _store_rendered(http, response, key):
 
 
 def _teed(http, response, chunks, key, headers):
-    kept, size = [], 0
+    kept, size, limit = [], 0, _max_bytes()
     try:
         for chunk in chunks:
             if kept is not None:
                 size += len(chunk)
-                if size > MAX_BYTES:
+                if size > limit:
                     # Too large to keep: those waiting build their own now, not once
                     # this visitor has received it all (a slow download of 30 MB).
                     kept = None
@@ -286,8 +291,15 @@ def _digest(body):
     return quote_etag(hashlib.sha1(body).hexdigest()[:24])
 
 
+def _max_bytes():
+    """The largest answer worth keeping: `MAX_BYTES` in Redis, shared by every
+    server; `LOCAL_MAX_BYTES` in the process's own memory."""
+    shared = getattr(cache, "is_shared", None)
+    return MAX_BYTES if shared is not None and shared() else LOCAL_MAX_BYTES
+
+
 def _store(key, body, etag, headers):
-    if len(body) > MAX_BYTES:
+    if len(body) > _max_bytes():
         _built(key)
         return
     compressed = None

@@ -28,3 +28,12 @@ def test_two_sites_sharing_a_redis_keep_apart_while_it_is_down():
     location = f"redis://127.0.0.1:{closed_port()}/0"
     ResilientRedisCache(location, {**OPTIONS, "KEY_PREFIX": "site-a"}).set("compte", 1)
     assert ResilientRedisCache(location, {**OPTIONS, "KEY_PREFIX": "site-b"}).get("compte") is None
+
+
+def test_values_are_said_shared_until_redis_fails():
+    """The response cache keeps only small answers in a process's memory (see
+    response_cache.LOCAL_MAX_BYTES): it asks whether values still go to Redis."""
+    down = ResilientRedisCache(f"redis://127.0.0.1:{closed_port()}/0", OPTIONS)
+    assert down.is_shared()  # not known down yet
+    down.set("réponse", b"...")
+    assert not down.is_shared()

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages.storage import default_storage
 from django.contrib.sessions.backends.cache import SessionStore
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection, transaction
 from django.http import HttpResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
@@ -360,6 +360,7 @@ def test_an_export_too_large_to_keep_is_not_waited_for(rf, monkeypatch):
     """A partner downloading an export too large for the cache (100,000 places)
     makes nobody else wait until the download ends: each builds their own."""
     monkeypatch.setattr(response_cache, "MAX_BYTES", 150)
+    monkeypatch.setattr(response_cache, "LOCAL_MAX_BYTES", 150)
     waits = waits_of(monkeypatch)
     first = response_cache.respond(request_of(rf), lambda: streamed(None), stamp="v1")
     download = iter(first.streaming_content)
@@ -385,6 +386,7 @@ def test_a_download_too_large_to_keep_leaves_the_next_builders_mark(rf, monkeypa
     """Once the first download has freed its waiters, the next visitor builds and
     is waited for: the first download's end does not free those waiting for it."""
     monkeypatch.setattr(response_cache, "MAX_BYTES", 150)
+    monkeypatch.setattr(response_cache, "LOCAL_MAX_BYTES", 150)
     first = response_cache.respond(request_of(rf), lambda: streamed(None), stamp="v3")
     download = iter(first.streaming_content)
     next(download), next(download)  # past MAX_BYTES: the others build their own
@@ -394,3 +396,23 @@ def test_a_download_too_large_to_keep_leaves_the_next_builders_mark(rf, monkeypa
     building = response_cache._key(request, request, "v3") + ":building"
     assert cache.get(building) is not None  # the second is still being built
     assert b"".join(second.streaming_content) == b"a" * 100 + b"b" * 100 + b"c" * 100
+
+
+def test_without_redis_only_small_answers_are_kept_in_the_process(rf, monkeypatch):
+    """Redis unreachable (or not configured), answers are kept in each process's
+    memory: large ones are not, so an outage does not cost gigabytes per worker."""
+    monkeypatch.setattr(response_cache, "LOCAL_MAX_BYTES", 20)
+    built = []
+
+    def build():
+        built.append(1)
+        return plain(None)  # 31 bytes
+
+    for _ in range(2):
+        response_cache.respond(request_of(rf), build, stamp="v")
+    assert len(built) == 2  # too large for the process's memory: built each time
+    shared = type(caches["default"])  # as Redis answering: ResilientRedisCache.is_shared
+    monkeypatch.setattr(shared, "is_shared", lambda self: True, raising=False)
+    for _ in range(2):
+        response_cache.respond(request_of(rf), build, stamp="w")
+    assert len(built) == 3  # a shared cache keeps it
