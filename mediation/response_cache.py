@@ -49,6 +49,7 @@ from urllib.parse import parse_qsl, urlencode
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpResponse, StreamingHttpResponse
 from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
@@ -60,10 +61,16 @@ from mediation import versioning
 KEY_PREFIX = "mediation:response:"
 TTL = 600  # seconds; the key already changes when the data does
 MAX_BYTES = 8 * 1024 * 1024  # a larger answer (an export of 100,000 places) is not kept
-# Kept in a process's own memory (no Redis configured, or Redis unreachable: see
-# mediation/cache.py), up to 300 entries each: smaller answers only, so that an
-# outage does not cost gigabytes per worker.
-LOCAL_MAX_BYTES = 512 * 1024
+# Without Redis (none configured, or unreachable: see mediation/cache.py), copies
+# are kept in the process's own memory, at most LOCAL_MAX_BYTES each (the
+# region's largest, its GeoJSON, is about 1 MB); while Redis is unreachable, in a
+# store of their own of LOCAL_ANSWERS answers: tens of megabytes per worker
+# during an outage, not gigabytes.
+LOCAL_MAX_BYTES = 2 * 1024 * 1024
+LOCAL_ANSWERS = 30
+_local = LocMemCache(
+    "mediation-response-copies", {"TIMEOUT": TTL, "OPTIONS": {"MAX_ENTRIES": 3 * LOCAL_ANSWERS}}
+)
 # The first request after a change builds the answer; the others asking meanwhile
 # wait for its copy, polling every POLL_SECONDS, at most WAIT_SECONDS; a builder
 # gone silent for BUILD_SECONDS is no longer waited for.
@@ -171,14 +178,15 @@ def _accepts_gzip(http):
 def _read(key, *, gzipped):
     """(head, body, is gzipped) from the cache, or None."""
     head_key, body_key = f"{key}:head", f"{key}:{'gzip' if gzipped else 'plain'}"
-    found = cache.get_many([head_key, body_key])
+    copies = _copies()
+    found = copies.get_many([head_key, body_key])
     head = found.get(head_key)
     if head is None:
         return None
     if gzipped and body_key not in found and not head["gzip"]:
         # Not worth compressing: everybody gets the plain bytes.
         body_key = f"{key}:plain"
-        found = cache.get_many([body_key])
+        found = copies.get_many([body_key])
         gzipped = False
     body = found.get(body_key)
     return None if body is None else (head, body, gzipped)
@@ -291,11 +299,24 @@ def _digest(body):
     return quote_etag(hashlib.sha1(body).hexdigest()[:24])
 
 
-def _max_bytes():
-    """The largest answer worth keeping: `MAX_BYTES` in Redis, shared by every
-    server; `LOCAL_MAX_BYTES` in the process's own memory."""
+def _shared():
+    """Whether copies go to Redis, shared by every server (not known down)."""
     shared = getattr(cache, "is_shared", None)
-    return MAX_BYTES if shared is not None and shared() else LOCAL_MAX_BYTES
+    return shared is not None and shared()
+
+
+def _copies():
+    """Where copies are kept: Redis; while it is unreachable, this process's own
+    small store; with no Redis configured, the site's cache (the process's)."""
+    if getattr(cache, "is_shared", None) is None or _shared():
+        return cache
+    return _local
+
+
+def _max_bytes():
+    """The largest answer worth keeping: `MAX_BYTES` in Redis, `LOCAL_MAX_BYTES`
+    in the process's own memory."""
+    return MAX_BYTES if _shared() else LOCAL_MAX_BYTES
 
 
 def _store(key, body, etag, headers):
@@ -311,5 +332,5 @@ def _store(key, body, etag, headers):
     values = {f"{key}:head": head, f"{key}:plain": body}
     if compressed is not None:
         values[f"{key}:gzip"] = compressed
-    cache.set_many(values, TTL)
+    _copies().set_many(values, TTL)
     _built(key)

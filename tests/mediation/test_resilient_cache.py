@@ -37,3 +37,15 @@ def test_values_are_said_shared_until_redis_fails():
     assert down.is_shared()  # not known down yet
     down.set("réponse", b"...")
     assert not down.is_shared()
+
+
+def test_while_redis_is_down_copies_go_to_a_small_store_of_the_process(monkeypatch):
+    from django.core.cache import cache
+
+    from mediation import response_cache
+
+    down = ResilientRedisCache(f"redis://127.0.0.1:{closed_port()}/0", OPTIONS)
+    down.set("réponse", b"...")  # Redis found down
+    monkeypatch.setattr(cache, "is_shared", down.is_shared, raising=False)
+    assert response_cache._copies() is response_cache._local
+    assert response_cache._local._max_entries == 3 * response_cache.LOCAL_ANSWERS
