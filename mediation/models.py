@@ -472,6 +472,45 @@ def nearest_first(queryset, lat, lon, radius_km=None):
     return queryset.order_by("squared_degrees", "pk")
 
 
+def near_parameters(lat, lon, radius_km):
+    """The values `StructureQuerySet.located_near()` derives from its point and radius,
+    by name: its statement's parameters are these and the queryset's own."""
+    lat, lon, radius_km = float(lat), float(lon), float(radius_km)
+    cos0, slope = planar_coefficients(lat)
+    south, north, west, east = bounding_box(lat, lon, radius_km)
+    return {
+        "near_lat": lat,
+        "near_lon": lon,
+        "near_cos0": cos0,
+        "near_slope": slope,
+        "near_south": south,
+        "near_north": north,
+        "near_west": west,
+        "near_east": east,
+        "near_squared_radius": (radius_km / KM_PER_DEGREE) ** 2,
+    }
+
+
+def page_of_located(using, located, params, *, offset, limit):
+    """(rows, total) of `StructureQuerySet.page_near()` from its `located_near()` statement."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"SELECT place, nearest, COUNT(*) OVER () FROM ({located}) disc "
+            "ORDER BY nearest, place LIMIT %s OFFSET %s",
+            [*params, limit, offset],
+        )
+        fetched = cursor.fetchall()
+        if fetched:
+            total = fetched[0][2]
+        elif offset:  # past the end: the total, for the message
+            cursor.execute(f"SELECT COUNT(*) FROM ({located}) disc", params)
+            total = cursor.fetchone()[0]
+        else:
+            total = 0
+    rows = [(pk, KM_PER_DEGREE * math.sqrt(squared)) for pk, squared, _ in fetched]
+    return rows, total
+
+
 # Discs tried in turn by `StructureQuerySet.nearest()`: a commune's few nearest
 # places are within 5 km of it, a rare kind's within the region (≈ 300 km across).
 NEAREST_RADII_KM = (5, 15, 40, 100, 250)
@@ -643,6 +682,17 @@ class StructureQuerySet(models.QuerySet):
         `near` reads the index alone (an OR with the stops made it read the
         rows). The filters of this queryset apply to both branches.
         """
+        located, params = self.located_near(lat, lon, radius_km)
+        return page_of_located(self.db, located, params, offset=offset, limit=limit)
+
+    def located_near(self, lat, lon, radius_km):
+        """(sql, params) of `page_near()`'s statement before its order and page: each
+        structure of the disc (`place`) with its smallest squared distance (`nearest`).
+
+        Its parameters are the queryset's own and `near_parameters(lat, lon,
+        radius_km)`'s values: the API keeps the statement per shape of filters
+        (`mediation/api/compiled.py`) and puts the request's values in.
+        """
         lat, lon, radius_km = float(lat), float(lon), float(radius_km)
         box = bounding_box(lat, lon, radius_km)
         own = self.filter(in_box(*box)).annotate(place=F("pk"), squared=SquaredDegrees(lat, lon))
@@ -668,22 +718,7 @@ class StructureQuerySet(models.QuerySet):
             "GROUP BY place HAVING MIN(squared) <= %s"
         )
         params.append((radius_km / KM_PER_DEGREE) ** 2)
-        with connections[self.db].cursor() as cursor:
-            cursor.execute(
-                f"SELECT place, nearest, COUNT(*) OVER () FROM ({located}) disc "
-                "ORDER BY nearest, place LIMIT %s OFFSET %s",
-                [*params, limit, offset],
-            )
-            fetched = cursor.fetchall()
-            if fetched:
-                total = fetched[0][2]
-            elif offset:  # past the end: the total, for the message
-                cursor.execute(f"SELECT COUNT(*) FROM ({located}) disc", params)
-                total = cursor.fetchone()[0]
-            else:
-                total = 0
-        rows = [(pk, KM_PER_DEGREE * math.sqrt(squared)) for pk, squared, _ in fetched]
-        return rows, total
+        return located, params
 
     def located(self):
         """Structures the map and the nearest-first search can place: with their own

@@ -476,10 +476,17 @@ class StructureFilter(StrictFilterSet):
             queryset = queryset.near(lat, lon, radius_km=radius_km)
         return queryset
 
-    def filter_except_point(self, queryset):
+    def filter_except_point(self, queryset, data=None):
         """`queryset` filtered by every parameter but `near` and `radius` (the list
-        reads its page near the point with `StructureQuerySet.page_near()`)."""
-        return super().filter_queryset(queryset)
+        reads its page near the point with `StructureQuerySet.page_near()`).
+
+        `data`: other values for the form's parameters (`mediation/api/compiled.py`
+        compiles the filters with stand-ins), applied as django-filter does."""
+        if data is None:
+            return super().filter_queryset(queryset)
+        for name, value in data.items():
+            queryset = self.filters[name].filter(queryset, value)
+        return queryset
 
     @property
     def point(self):

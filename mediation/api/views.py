@@ -37,6 +37,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mediation import choices, exporters, permissions, response_cache, tombstones
+from mediation.api import compiled
 from mediation.api.filters import (
     CommuneFilter,
     SinceField,
@@ -324,17 +325,17 @@ class StructureViewSet(
     def list(self, request, *args, **kwargs):
         def build():
             filterset = StrictFilterBackend().valid_filterset(request, self.get_queryset(), self)
-            queryset = filterset.filter_except_point(filterset.queryset.all())
             point = filterset.point
             if point:
-                # The page's keys with their distance, and the total, in one statement.
-                lat, lon, radius_km = point
+                # The page's keys with their distance, and the total, in one statement,
+                # compiled once per shape of filters.
                 page_size, _, offset = self.paginator.window(request)
-                rows, total = queryset.page_near(
-                    lat, lon, radius_km, offset=offset, limit=page_size
+                rows, total = compiled.page_near(
+                    filterset, filterset.queryset.all(), offset=offset, limit=page_size
                 )
                 page = self.paginator.counted_page(rows, total, request)
             else:
+                queryset = filterset.filter_except_point(filterset.queryset.all())
                 # The page's keys and the total in one query (`COUNT(*) OVER ()`) over a
                 # light query: no joins, no column but the key.
                 page = self.paginator.paginate_counted(
