@@ -11,7 +11,9 @@ putting the request's own values in gives back exactly what the ORM wrote
 of that shape only fill the parameters in.
 
 The filters stay those of the FilterSet and the QuerySet's named queries: this
-module only keeps what they compile to.
+module only keeps what they compile to. `mediation/statements.py` does the same
+for the search page (querysets near a point, two stand-in points, no filter
+value filled in); the two were written the same morning and should become one.
 """
 
 import threading
