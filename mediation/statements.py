@@ -1,14 +1,22 @@
-"""Queries near a point, compiled once per database and shape, run with each point's numbers.
+"""Statements compiled once per shape, run with each request's values.
 
-A search near a new point builds the same querysets as the previous one (the
-filters come from the `StructureQuerySet` named queries), only the point's
-numbers differ: compiling them again is most of a new search's Python. Here a
-queryset is built and compiled twice, at two unlikely points, and the
-parameters that differ between the two are matched with the numbers a query
-near a point carries (`point_values()`); the SQL is then kept, and a later
-point only fills its own numbers in. A shape whose parameters cannot all be
-matched that way is not kept: it is built and run by the ORM each time.
+A search near a new point, or an API request with other values, builds the same
+querysets as the previous one (the filters come from the `StructureQuerySet`
+named queries): only some numbers and names differ, and compiling again is most
+of a request's Python. The one rule, here for both: compile the statement twice,
+with two sets of named values (`template()`); each parameter that differs must be
+exactly one of those values, and filling either set back in (`fill()`) must
+give the ORM's own parameters; the SQL is then kept (`Kept`), and a later request
+of that shape only fills its values in. A shape that fails the check is not kept:
+the ORM builds and runs it each time, slower, never wrong.
+
+`rows()` does it for the search page's querysets near a point (two unlikely
+points, `point_values()`); `mediation/api/compiled.py` for the API list's
+statement (the request's values and stand-ins).
 """
+
+import threading
+from collections import OrderedDict
 
 from django.db import connections
 
@@ -17,8 +25,71 @@ from mediation.models import NEAREST_RADII_KM, bounding_box, inscribed_box, plan
 # Two points no search starts from, whose numbers all differ.
 _SENTINELS = ((47.123456789, 1.987654321), (46.876543219, 2.345678912))
 _SENTINEL_IDS = (10**12, 2 * 10**12)  # ids: sentinel + position in the list
-_KEPT = 2000  # statements kept per process, at most (shapes: filters × radius × slice)
-_statements = {}  # {(alias, key, ids): (sql, slots, columns, converters) or None}
+MISSING = object()
+
+
+class Kept:
+    """Statements kept by a process, the least recently used dropped past
+    `capacity`; shared by the threads of a gthread worker."""
+
+    def __init__(self, capacity):
+        self.capacity = capacity
+        self._items = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        """The statement kept for `key`, None when that shape is never kept, or
+        `MISSING` when it has not been tried yet."""
+        with self._lock:
+            found = self._items.get(key, MISSING)
+            if found is not MISSING:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key, statement):
+        with self._lock:
+            self._items[key] = statement
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+
+    def clear(self):
+        with self._lock:
+            self._items.clear()
+
+
+def template(first, first_values, second, second_values):
+    """`(sql, slots)` of a statement compiled twice — `first` and `second`, each
+    `(sql, params)` — with two sets of named values; None when it cannot be kept:
+    the texts differ, a parameter that differs is not exactly one named value, or
+    filling either set back in does not give its parameters."""
+    (sql, first_params), (other_sql, second_params) = first, second
+    first_params, second_params = list(first_params), list(second_params)
+    if sql != other_sql or len(first_params) != len(second_params):
+        return None
+    slots = []
+    for one, two in zip(first_params, second_params, strict=True):
+        if one == two and type(one) is type(two):
+            slots.append((None, one))  # the same whatever the values: part of the shape
+            continue
+        names = [
+            name
+            for name, value in first_values.items()
+            if value == one and name in second_values and second_values[name] == two
+        ]
+        if len(names) != 1:
+            return None
+        slots.append((names[0], None))
+    if fill(slots, first_values) != first_params or fill(slots, second_values) != second_params:
+        return None
+    return sql, slots
+
+
+def fill(slots, values):
+    """The parameters of a kept statement for `values` (see `template()`)."""
+    return [constant if name is None else values[name] for name, constant in slots]
+
+
+_statements = Kept(2000)  # the search's: shapes are filters × radius × slice × ids
 
 
 def point_values(lat, lon, ids=()):
@@ -42,22 +113,18 @@ def rows(build, key, lat, lon, ids=(), *, using):
     queryset's shape: everything but the point and the ids (filters, radius, slice,
     how many ids); `using`: the database the queryset reads."""
     lat, lon, ids = float(lat), float(lon), list(ids)
-    alias = using
-    statement = _statements.get((alias, key, len(ids)), False)
-    if statement is False:
-        statement = _compile(build, len(ids), alias)
-        if len(_statements) >= _KEPT:
-            _statements.clear()
-        _statements[(alias, key, len(ids))] = statement
+    key = (using, key, len(ids))
+    statement = _statements.get(key)
+    if statement is MISSING:
+        statement = _compile(build, len(ids), using)
+        _statements.put(key, statement)
     if statement is None:
         queryset = build(lat, lon, ids) if ids else build(lat, lon)
         return [tuple(row) for row in queryset]
     sql, slots, columns, converters = statement
-    values = point_values(lat, lon, ids)
-    params = [values[slot] if is_slot else slot for is_slot, slot in slots]
-    connection = connections[alias]
+    connection = connections[using]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, fill(slots, point_values(lat, lon, ids)))
         fetched = [list(row[:columns]) for row in cursor.fetchall()]
     # As `SQLCompiler.apply_converters()`, with this thread's connection.
     for row in fetched:
@@ -79,28 +146,15 @@ def _compile(build, count, alias):
     compiled = []
     for (lat, lon), base in zip(_SENTINELS, _SENTINEL_IDS, strict=True):
         queryset = _built(build, lat, lon, count, base)
-        query = queryset.query
-        compiler = query.get_compiler(using=alias)
-        sql, params = compiler.as_sql()
+        compiler = queryset.query.get_compiler(using=alias)
         values = point_values(lat, lon, [base + position for position in range(count)])
-        compiled.append((sql, list(params), compiler, values))
-    (sql, first, compiler, first_values), (other_sql, second, _compiler, second_values) = compiled
-    if sql != other_sql or len(first) != len(second) or not queryset._fields:
+        compiled.append((compiler.as_sql(), values))
+    if not queryset._fields:
         return None
-    slots = []
-    for one, two in zip(first, second, strict=True):
-        if one == two:
-            slots.append((False, one))
-            continue
-        matching = [
-            name
-            for name in first_values
-            if first_values[name] == one and second_values[name] == two
-        ]
-        if len(matching) != 1:
-            return None
-        slots.append((True, matching[0]))
+    kept = template(*compiled[0], *compiled[1])
+    if kept is None:
+        return None
     # As `compiler.results_iter()` reads the rows: the selected columns, converted.
     columns = compiler.col_count
     converters = compiler.get_converters([column for column, *_ in compiler.select[:columns]])
-    return sql, slots, columns, list(converters.items())
+    return *kept, columns, list(converters.items())

@@ -3,24 +3,19 @@
 Building and compiling `StructureQuerySet.located_near()` (two filtered branches
 of a UNION ALL) took about a third of a `near` request's time, for a statement
 whose text depends only on which filters are given, not on the point, the radius
-or a place's commune. So the first request of each shape compiles it twice: with
-its own values and with stand-ins (`STAND_INS`) for those that vary; the
-parameters where a stand-in shows are noted by name, and the statement kept if
-putting the request's own values in gives back exactly what the ORM wrote
-(otherwise that shape always takes the ORM: slower, never wrong). Later requests
-of that shape only fill the parameters in.
+or a place's commune. So the first request of each shape compiles it twice, with
+its own values and with stand-ins (`STAND_INS`) for those that vary, and keeps it
+by the one rule of `mediation/statements.py` (`template()`: every parameter that
+differs is one named value, and filling either set back in gives the ORM's own);
+later requests of that shape only fill their values in.
 
 The filters stay those of the FilterSet and the QuerySet's named queries: this
-module only keeps what they compile to. `mediation/statements.py` does the same
-for the search page (querysets near a point, two stand-in points, no filter
-value filled in); the two were written the same morning and should become one.
+module only says which values vary, and keeps what they compile to.
 """
-
-import threading
-from collections import OrderedDict
 
 from django_filters.constants import EMPTY_VALUES
 
+from mediation import statements
 from mediation.models import near_parameters, page_of_located
 
 # Parameters whose value goes into the statement as one parameter, as it is:
@@ -38,9 +33,7 @@ POINT_PARAMETERS = ("near", "radius")  # taken as the filterset's `point`
 # twice and pushing the others out: these requests take the ORM, as before.
 NOT_KEPT = ("q", "updated_since")
 
-CAPACITY = 256  # shapes kept per process; partners use a handful
-_statements = OrderedDict()  # shape → (sql, template) or None (not kept: use the ORM)
-_lock = threading.Lock()
+_statements = statements.Kept(256)  # shapes kept per process; partners use a handful
 
 
 def _shape(filterset, using):
@@ -82,46 +75,25 @@ def _stand_in_data(filterset):
     return data
 
 
-def _template(params, stand_ins):
-    """For each parameter, the name of the stand-in it is (or None: a constant)."""
-    by_value = {}
-    for name, value in stand_ins.items():
-        if value is not None:
-            by_value.setdefault((type(value), value), []).append(name)
-    if any(len(names) > 1 for names in by_value.values()):
-        return None  # two stand-ins alike: which is which could not be told
-    return [(by_value.get((type(param), param), [None])[0], param) for param in params]
-
-
-def _filled(template, values):
-    return [param if name is None else values[name] for name, param in template]
-
-
 def page_near(filterset, queryset, *, offset, limit):
     """`filterset.filter_except_point(queryset).page_near(*filterset.point, …)`, from
     the statement kept for the request's shape of filters when there is one."""
     point = filterset.point
     using = queryset.db
     key = _shape(filterset, using)
-    with _lock:
-        kept = _statements.get(key, False) if key is not None else None
-        if kept:
-            _statements.move_to_end(key)
+    kept = _statements.get(key) if key is not None else None
     values = _values(filterset, point)
-    if kept:
-        sql, template = kept
-        return page_of_located(using, sql, _filled(template, values), offset=offset, limit=limit)
+    if kept not in (None, statements.MISSING):
+        sql, slots = kept
+        return page_of_located(
+            using, sql, statements.fill(slots, values), offset=offset, limit=limit
+        )
     sql, params = filterset.filter_except_point(queryset).located_near(*point)
-    if kept is False:  # first request of this shape: compile it with the stand-ins too
+    if kept is statements.MISSING:  # first request of this shape: compile it with stand-ins
         stand_ins = near_parameters(*POINT_STAND_IN)
         stand_ins.update(STRING_STAND_INS)
         stand_ins.update(zip(BBOX_NAMES, BBOX_STAND_IN, strict=True))
         stand_in_queryset = filterset.filter_except_point(queryset, _stand_in_data(filterset))
-        stand_in_sql, stand_in_params = stand_in_queryset.located_near(*POINT_STAND_IN)
-        template = _template(stand_in_params, stand_ins)
-        same = template is not None and stand_in_sql == sql and _filled(template, values) == params
-        with _lock:
-            _statements[key] = (sql, template) if same else None
-            while len(_statements) > CAPACITY:
-                _statements.popitem(last=False)
+        stand_in = stand_in_queryset.located_near(*POINT_STAND_IN)
+        _statements.put(key, statements.template((sql, params), values, stand_in, stand_ins))
     return page_of_located(using, sql, params, offset=offset, limit=limit)

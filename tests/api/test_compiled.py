@@ -5,6 +5,7 @@ answers, whatever the values of the request."""
 import pytest
 from django.core.cache import cache
 
+from mediation import statements
 from mediation.api import compiled
 from mediation.models import StructureQuerySet
 from tests.api import test_fast_path
@@ -50,11 +51,10 @@ def test_a_kept_statement_answers_as_the_orm_for_other_values(
     requests = [
         {"near": point, **values} for point, values in zip(points(census), shape, strict=True)
     ]
-    monkeypatch.setattr(compiled, "_statements", compiled.OrderedDict())
-    monkeypatch.setattr(compiled, "CAPACITY", 0)  # nothing kept: the ORM each time
+    monkeypatch.setattr(compiled, "_statements", statements.Kept(0))  # the ORM each time
     expected = [client.get(URL, params).content for params in requests]
     cache.clear()  # no response kept from the first round
-    monkeypatch.setattr(compiled, "CAPACITY", 256)
+    monkeypatch.setattr(compiled, "_statements", statements.Kept(256))
     compilations = []
     located_near = StructureQuerySet.located_near
 
@@ -73,9 +73,9 @@ def test_a_kept_statement_answers_as_the_orm_for_other_values(
 
 @pytest.mark.parametrize("free", [{"q": "mediatheque"}, {"updated_since": "2020-01-01"}])
 def test_free_text_or_dates_take_the_orm_and_keep_nothing(client, census, monkeypatch, free):
-    monkeypatch.setattr(compiled, "_statements", compiled.OrderedDict())
+    monkeypatch.setattr(compiled, "_statements", statements.Kept(256))
     point = points(census)[0]
     got = client.get(URL, {"near": point, "radius": "60", **free}).json()
     assert got["count"] > 0
     assert all("distance_km" in row for row in got["results"])
-    assert not compiled._statements
+    assert not compiled._statements._items

@@ -415,7 +415,8 @@ def test_searches_from_new_points_find_what_the_orm_finds(places):
             (s.name, s.distance_km) for s in expected
         ]
         assert (outcome.page.object_list[0].nearest_stop is not None) == (code == "36005")
-    assert statements._statements and all(statements._statements.values())
+    kept = statements._statements._items
+    assert kept and all(kept.values())
 
 
 def test_a_place_known_only_by_its_stops_is_listed(places):
