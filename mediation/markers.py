@@ -178,8 +178,8 @@ def parse(query):
 _size = (None, 0)
 
 
-def _stamp_key(stamp):
-    return hashlib.sha1(stamp.encode()).hexdigest()[:20]
+def _size_key(stamp):
+    return f"mediation:markers-size:{version_token(stamp)}"
 
 
 def directory_size(stamp):
@@ -188,7 +188,7 @@ def directory_size(stamp):
     global _size
     kept_stamp, size = _size  # one read: another thread may replace it meanwhile
     if kept_stamp != stamp:
-        key = f"mediation:markers-size:{_stamp_key(stamp)}"
+        key = _size_key(stamp)
         size = cache.get(key)
         if size is None:
             places = Structure.objects.published().filter(
@@ -323,7 +323,7 @@ def prepare():
         form.is_valid()
         finest = whole_grid(form, WHOLE_GRID_ZOOM, stamp)
         size = sum(cell[0] for cell in finest.values())
-        cache.set(f"mediation:markers-size:{_stamp_key(stamp)}", size, GRID_TTL)
+        cache.set(_size_key(stamp), size, GRID_TTL)
         _size = (stamp, size)
         if size > MAX_POINTS:  # a small directory is one file per search: no grid
             for zoom in range(WHOLE_GRID_ZOOM - 1, -1, -1):

@@ -446,6 +446,11 @@ def with_stop_in_box(box):
     return _AmongIds(F("pk"), Stop.objects.filter(in_box(*box)).values("structure_id").query)
 
 
+def itinerant():
+    """The condition "the structure has itinerant stops"."""
+    return Q(pk__in=Stop.objects.values("structure_id"))
+
+
 def in_box(south, north, west, east, prefix=""):
     """The condition "the row's `latitude`/`longitude` lie in the box", as the
     index `(status, latitude, longitude, id)` answers it first."""
@@ -723,10 +728,7 @@ class StructureQuerySet(models.QuerySet):
     def located(self):
         """Structures the map and the nearest-first search can place: with their own
         position or at least one itinerant stop."""
-        return self.filter(
-            Q(latitude__isnull=False, longitude__isnull=False)
-            | Q(pk__in=Stop.objects.values("structure_id"))
-        )
+        return self.filter(Q(latitude__isnull=False, longitude__isnull=False) | itinerant())
 
     def nearest(self, lat, lon, count):
         """`near(lat, lon)` narrowed to the smallest of growing discs (`NEAREST_RADII_KM`)

@@ -23,6 +23,7 @@ from mediation.models import (
     Stop,
     Structure,
     bounding_box,
+    itinerant,
     planar_distance,
 )
 from mediation.versioning import has_uncommitted_changes, structures_version
@@ -368,13 +369,12 @@ def with_hours(queryset, origin, test, key, *, stamp=None):
         return queryset.none(), False
     if origin is None:
         return queryset.filter(opening_hours__in=passing), False
-    itinerant = Q(pk__in=Stop.objects.values("structure_id"))
     roaming = itinerant_ids(queryset, key, stamp=stamp)
     if not roaming:
         return queryset.filter(opening_hours__in=passing), False
     located = _located_rows(queryset.filter(pk__in=roaming), origin)
     found = [pk for pk, (_distance, hours, _stop) in located.items() if hours in passing]
-    places = queryset.filter((Q(opening_hours__in=passing) & ~itinerant) | Q(pk__in=found))
+    places = queryset.filter((Q(opening_hours__in=passing) & ~itinerant()) | Q(pk__in=found))
     return places, True
 
 
@@ -384,11 +384,7 @@ def itinerant_ids(queryset, key, *, stamp=None):
     return cached_value(
         "itinerant",
         key,
-        lambda: list(
-            queryset.filter(pk__in=Stop.objects.values("structure_id"))
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        ),
+        lambda: list(queryset.filter(itinerant()).order_by("pk").values_list("pk", flat=True)),
         stamp=stamp,
     )
 
@@ -490,13 +486,12 @@ class NearestFirst:
         # commune too), a page is the same for everybody until the data changes:
         # kept per version, filters and slice. A precise point is each its own.
         where = f"{origin.code_insee}|{origin.latitude}|{origin.longitude}"
-        text = f"{self.stamp}|{self.cache_key}|{where}|{index.start}|{index.stop}"
-        key = f"mediation:search-rows:{hashlib.sha1(text.encode()).hexdigest()[:20]}"
-        rows = cache.get(key)
-        if rows is None:
-            rows = self._rows(index)
-            cache.set(key, rows, COUNT_CACHE_TTL)
-        return rows
+        return cached_value(
+            "rows",
+            f"{self.cache_key}|{where}|{index.start}|{index.stop}",
+            lambda: self._rows(index),
+            stamp=self.stamp,
+        )
 
     def _rows(self, index):
         lat, lon = self.origin.latitude, self.origin.longitude
@@ -772,8 +767,7 @@ def _closed_near(outcome, base, matching, test, now, *, seen=(), key="", stamp=N
     def open_now(expression):
         return opening_hours.is_open(expression, now) and (test is None or test(expression))
 
-    itinerant = Q(pk__in=Stop.objects.values("structure_id"))
-    settled = matching.near(lat, lon, FAR_KM).exclude(itinerant)
+    settled = matching.near(lat, lon, FAR_KM).exclude(itinerant())
     # A place found only at its own address, with no hours: nothing can be claimed.
     # (With an hours filter every matching place has hours: the question would make
     # the database read every place of the disc to find none.)

@@ -64,12 +64,8 @@ def test_a_checked_file_keeps_only_a_sample_of_its_records(tmp_path):
     assert sum(1 for _ in import_file.records()) == 120
 
 
-def test_a_second_run_of_the_same_file_skips_the_model_checks_and_keeps_the_report(
-    tmp_path, monkeypatch
-):
-    rows = [*places(3), place(id="sans-date", nom="Mairie", date_maj="")]
-    path = write_csv(tmp_path / "lieux.csv", rows)
-    first = run_import(path)
+def full_cleans(monkeypatch):
+    """From now on, the source ids of the places checked by `Structure.full_clean()`."""
     checked = []
     original = Structure.full_clean
 
@@ -78,6 +74,16 @@ def test_a_second_run_of_the_same_file_skips_the_model_checks_and_keeps_the_repo
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(Structure, "full_clean", full_clean)
+    return checked
+
+
+def test_a_second_run_of_the_same_file_skips_the_model_checks_and_keeps_the_report(
+    tmp_path, monkeypatch
+):
+    rows = [*places(3), place(id="sans-date", nom="Mairie", date_maj="")]
+    path = write_csv(tmp_path / "lieux.csv", rows)
+    first = run_import(path)
+    checked = full_cleans(monkeypatch)
     second = run_import(path)
     assert second.count(Outcome.UNCHANGED) == 4
     assert checked == []
@@ -94,14 +100,7 @@ def test_a_changed_row_or_a_place_changed_since_is_checked_again(tmp_path, monke
     moved.save()
     rows = places(3)
     rows[2]["adresse"] = "12 avenue de la Gare"
-    checked = []
-    original = Structure.full_clean
-
-    def full_clean(self, *args, **kwargs):
-        checked.append(self.source_id)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Structure, "full_clean", full_clean)
+    checked = full_cleans(monkeypatch)
     report = run_import(write_csv(tmp_path / "lieux.csv", rows))
     assert sorted(checked) == ["lieu-1", "lieu-2"]
     assert [r.outcome for r in report.results] == [
