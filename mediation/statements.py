@@ -121,17 +121,34 @@ def rows(build, key, lat, lon, ids=(), *, using):
     if statement is None:
         queryset = build(lat, lon, ids) if ids else build(lat, lon)
         return [tuple(row) for row in queryset]
-    sql, slots, columns, converters = statement
+    sql, slots, reading = statement
     connection = connections[using]
     with connection.cursor() as cursor:
         cursor.execute(sql, fill(slots, point_values(lat, lon, ids)))
-        fetched = [list(row[:columns]) for row in cursor.fetchall()]
-    # As `SQLCompiler.apply_converters()`, with this thread's connection.
+        fetched = cursor.fetchall()
+    return [tuple(row) for row in converted(fetched, reading, connection)]
+
+
+def reader(compiler):
+    """How `compiler.results_iter()` reads its rows: how many columns are selected,
+    and their converters by position (for `converted()`)."""
+    columns = compiler.col_count
+    found = compiler.get_converters([column for column, *_ in compiler.select[:columns]])
+    return columns, list(found.items())
+
+
+def converted(fetched, reading, connection):
+    """The rows `fetched` by a kept statement, as the ORM gives them: its selected
+    columns, converted (`reader()`), with this thread's `connection`."""
+    columns, converters = reading
+    rows = []
     for row in fetched:
+        row = list(row[:columns])
         for position, (functions, expression) in converters:
             for function in functions:
                 row[position] = function(row[position], expression, connection)
-    return [tuple(row) for row in fetched]
+        rows.append(row)
+    return rows
 
 
 def _built(build, lat, lon, count, base=0):
@@ -141,7 +158,7 @@ def _built(build, lat, lon, count, base=0):
 
 
 def _compile(build, count, alias):
-    """(sql, slots, columns, converters) of the queryset `build` makes, or None when its
+    """(sql, slots, reader) of the queryset `build` makes, or None when its
     parameters cannot all be told from the point's numbers."""
     compiled = []
     for (lat, lon), base in zip(_SENTINELS, _SENTINEL_IDS, strict=True):
@@ -154,7 +171,4 @@ def _compile(build, count, alias):
     kept = template(*compiled[0], *compiled[1])
     if kept is None:
         return None
-    # As `compiler.results_iter()` reads the rows: the selected columns, converted.
-    columns = compiler.col_count
-    converters = compiler.get_converters([column for column, *_ in compiler.select[:columns]])
-    return *kept, columns, list(converters.items())
+    return *kept, reader(compiler)

@@ -20,7 +20,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from mediation import exporters, standard
+from mediation import exporters, standard, statements
 from mediation.models import ServiceType, Stop, Structure, deduced_sources, information_date
 from territories.models import POPULATION_YEAR, BassinDeVie, Commune
 
@@ -131,12 +131,7 @@ class _RowsStatement:
         self.keys_at = params.index(self.KEYS)
         self.params = list(params)
         self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
-        self.converters = [
-            (index, functions, expression)
-            for index, (functions, expression) in compiler.get_converters(
-                [column for column, _, _ in compiler.select[: compiler.col_count]]
-            ).items()
-        ]
+        self.reading = statements.reader(compiler)
 
     def rows(self, connection, pks):
         """The (converted) rows of the places `pks`, as `structure_values()` dicts."""
@@ -147,15 +142,8 @@ class _RowsStatement:
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             fetched = cursor.fetchall()
-        names, converters = self.names, self.converters
-        for values in fetched:
-            values = list(values)
-            for index, functions, expression in converters:
-                value = values[index]
-                for function in functions:
-                    value = function(value, expression, connection)
-                values[index] = value
-            yield dict(zip(names, values, strict=True))
+        for values in statements.converted(fetched, self.reading, connection):
+            yield dict(zip(self.names, values, strict=True))
 
 
 _ROWS_STATEMENTS = {}
