@@ -32,8 +32,12 @@ Three answers, by size:
   from the database, the coarser ones are unions of its cells (`coarser`). The
   unfiltered one is prepared by the commit that moves the data version
   (`prepare`), so no visitor waits for it; a filtered one by its first visitor.
-  The opening-hours filters are read in Python (see `search.hours_filters`):
-  clusters count without them (`hours_ignored`).
+  A new version's finest grid is carried over from an earlier version's when
+  the writes between them said where they changed the map (`changed_cells`):
+  only those cells are read again (`patched`), a few rows rather than the
+  whole directory. A write that did not say (an import, a bulk update, a cache
+  lost) builds it anew. The opening-hours filters are read in Python (see
+  `search.hours_filters`): clusters count without them (`hours_ignored`).
 
 The box is widened to whole cells, so a cell is never split between two
 answers and the same few URLs come back as the map moves. Each answer is cached
@@ -52,9 +56,10 @@ from urllib.parse import urlencode
 import orjson
 from django.core.cache import cache
 from django.db import DatabaseError, connection
-from django.db.models import Avg, Count, Exists, F, Max, Min, OuterRef
+from django.db.models import Avg, Count, Exists, F, Max, Min, OuterRef, Q
 from django.db.models.functions import Floor
-from django.http import HttpResponse, JsonResponse
+from django.db.models.signals import m2m_changed, pre_delete, pre_save
+from django.http import HttpResponse, JsonResponse, QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -64,7 +69,7 @@ from django.views.decorators.http import require_GET
 from mediation import search
 from mediation.forms import SearchForm
 from mediation.models import ServiceType, Stop, Structure
-from mediation.versioning import structures_version, version_moved
+from mediation.versioning import pending_changes, structures_version, version_moved
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +96,18 @@ GRID_TTL = 24 * 3600
 BROWSER_MAX_AGE = 60  # seconds before the browser revalidates with its ETag
 IMMUTABLE_MAX_AGE = 365 * 24 * 3600
 HOURS_FILTERS = ("open_now", "saturday")
+SQL_FILTERS = tuple(name for name in SearchForm.FILTERS if name not in HOURS_FILTERS)
+# A finest grid is carried over from a version at most this many moves back,
+# reading again at most this many cells; beyond, it is built anew.
+PATCH_DEPTH = 16
+# The filters whose grids were last built for visitors: a new version's are
+# prepared with the unfiltered one, by the writer (a few ms each after an edit).
+RECENT_FILTERS = 8
+RECENT_FILTERS_KEY = "mediation:markers-recent-filters"
+PATCH_MAX_CELLS = 64
+# A position this close to a cell's edge (in degrees) marks both cells changed:
+# the database's FLOOR and Python's may round the division differently there.
+EDGE = 1e-9
 
 
 class BadRequest(ValueError):
@@ -285,25 +302,200 @@ def coarser(cells, levels):
     return grouped
 
 
-def whole_grid(form, zoom, stamp):
+def whole_grid(form, zoom, stamp, *, remember=True):
     """`grid()` of every marker passing the filters, at `zoom` ≤ `WHOLE_GRID_ZOOM`,
     kept per data version: far out, a view holds most of the directory, and every
     view at that zoom is a cut of the same few hundred cells. Only the finest grid
     is read from the database (one GROUP BY per version and filters); the coarser
     ones are derived from it."""
-    key = hashlib.sha1(repr([stamp, search.filters_key(form), zoom]).encode()).hexdigest()[:20]
-    cells = cache.get(f"mediation:markers-grid:{key}")
+    key = _grid_key(stamp, form, zoom)
+    cells = cache.get(key)
     if cells is None:
         if zoom < WHOLE_GRID_ZOOM:
             cells = coarser(whole_grid(form, WHOLE_GRID_ZOOM, stamp), WHOLE_GRID_ZOOM - zoom)
         else:
-            cells = grid(*_markers(form), zoom)
-        cache.set(f"mediation:markers-grid:{key}", cells, GRID_TTL)
+            cells = patched(form, stamp)
+            if cells is None:
+                cells = grid(*_markers(form), zoom)
+            if remember:
+                _remember(form)
+        cache.set(key, cells, GRID_TTL)
     return cells
 
 
-def warm(**kwargs):
-    """Once the data version has moved (after a commit): `prepare()` the new version."""
+def _filters_query(form):
+    """The form's filters as a query string ("" without any), in a stable order."""
+    pairs = []
+    for name in SearchForm.FILTERS:
+        values = form.data.getlist(name) if hasattr(form.data, "getlist") else form.data.get(name)
+        values = values if isinstance(values, list | tuple) else [values]
+        pairs += [(name, str(value)) for value in values if value not in (None, "", False)]
+    return urlencode(sorted(pairs))
+
+
+def _remember(form):
+    """Note `form`'s filters among the `RECENT_FILTERS` whose grids `prepare()` keeps ready."""
+    query = _filters_query(form)
+    if query:
+        recent = [q for q in cache.get(RECENT_FILTERS_KEY, []) if q != query]
+        cache.set(RECENT_FILTERS_KEY, [query, *recent][:RECENT_FILTERS], GRID_TTL)
+
+
+def _grid_key(stamp, form, zoom):
+    digest = hashlib.sha1(repr([stamp, search.filters_key(form), zoom]).encode()).hexdigest()
+    return f"mediation:markers-grid:{digest[:20]}"
+
+
+def _changes_key(stamp):
+    return f"mediation:markers-changes:{version_token(stamp)}"
+
+
+def patched(form, stamp):
+    """The finest whole grid of version `stamp`, carried over from the latest earlier
+    version whose grid for these filters is kept: its cells, but those the moves
+    since then changed (`changed_cells`), read again from the database. None when
+    it cannot be: a move that did not say what it changed, no earlier grid kept
+    within `PATCH_DEPTH` moves, or more than `PATCH_MAX_CELLS` cells to read."""
+    changed, current = set(), stamp
+    for _ in range(PATCH_DEPTH):
+        record = cache.get(_changes_key(current))
+        if record is None:
+            return None
+        previous, cells = record
+        if previous is None or cells is None:
+            return None
+        changed |= cells
+        if len(changed) > PATCH_MAX_CELLS:
+            return None
+        base = cache.get(_grid_key(previous, form, WHOLE_GRID_ZOOM))
+        if base is not None:
+            break
+        current = previous
+    else:
+        return None
+    places, stops = _markers(form)
+    fresh = grid(_in_cells(places, changed), _in_cells(stops, changed), WHOLE_GRID_ZOOM)
+    cells = {key: cell for key, cell in base.items() if key not in changed}
+    cells.update((key, cell) for key, cell in fresh.items() if key in changed)
+    return cells
+
+
+def _in_cells(queryset, cells):
+    """`queryset`'s rows in any of the finest grid's `cells`, and maybe a few just
+    around them (each box is widened by `EDGE`: the GROUP BY tells them apart)."""
+    lat_step, lon_step = cell_steps(WHOLE_GRID_ZOOM)
+    boxes = Q()
+    for row, column in cells:
+        boxes |= Q(
+            latitude__gte=row * lat_step - EDGE,
+            latitude__lt=(row + 1) * lat_step + EDGE,
+            longitude__gte=column * lon_step - EDGE,
+            longitude__lt=(column + 1) * lon_step + EDGE,
+        )
+    return queryset.filter(boxes) if cells else queryset.none()
+
+
+def cells_at(latitude, longitude):
+    """The finest grid's cells holding a position: one, or two to four on an edge."""
+    lat_step, lon_step = cell_steps(WHOLE_GRID_ZOOM)
+    rows = {math.floor(latitude / lat_step + sign * EDGE) for sign in (-1, 1)}
+    columns = {math.floor(longitude / lon_step + sign * EDGE) for sign in (-1, 1)}
+    return {(row, column) for row in rows for column in columns}
+
+
+def changed_cells(changes):
+    """The finest grid's cells a transaction's `Changes` touched: where its positions
+    are, and where the changed places' stops are now; None for "anywhere"."""
+    if changes is None:
+        return None
+    positions = set(changes.positions)
+    if changes.structures:
+        positions.update(
+            Stop.objects.filter(structure_id__in=changes.structures).values_list(
+                "latitude", "longitude"
+            )
+        )
+    cells = set()
+    for latitude, longitude in positions:
+        cells |= cells_at(latitude, longitude)
+    return cells if len(cells) <= PATCH_MAX_CELLS else None
+
+
+# --- What a write changes on the map, noted before it is made (the version moves
+# right after a write made outside a transaction). A place is shown at its position
+# and at its stops, by its status and what the filters read: any of its changes
+# touches those cells, before and after it (a move touches two).
+
+
+def _place_saved(sender, instance, raw=False, **kwargs):
+    changes = pending_changes()
+    if raw:  # a fixture: nothing loaded to compare with
+        changes.everything()
+        return
+    changes.position(instance.latitude, instance.longitude)
+    if instance.pk is not None:
+        changes.structure(instance.pk)
+        loaded = getattr(instance, "_loaded_information", {})
+        if "latitude" in loaded and "longitude" in loaded:
+            changes.position(loaded["latitude"], loaded["longitude"])
+        else:
+            changes.everything()
+
+
+def _place_deleted(sender, instance, **kwargs):
+    changes = pending_changes()
+    changes.position(instance.latitude, instance.longitude)
+    changes.structure(instance.pk)
+
+
+def _stop_saved(sender, instance, raw=False, **kwargs):
+    changes = pending_changes()
+    if raw:
+        changes.everything()
+        return
+    changes.position(instance.latitude, instance.longitude)
+    if instance.pk is not None:
+        before = Stop.objects.filter(pk=instance.pk).values_list("latitude", "longitude").first()
+        if before:
+            changes.position(*before)
+
+
+def _stop_deleted(sender, instance, **kwargs):
+    pending_changes().position(instance.latitude, instance.longitude)
+
+
+def _kinds_changed(sender, instance, action, reverse, **kwargs):
+    if action not in ("pre_add", "pre_remove", "pre_clear"):
+        return
+    changes = pending_changes()
+    if reverse:  # a kind's places changed from the kind's side: any of them
+        changes.everything()
+    else:
+        _place_deleted(Structure, instance)  # its cells, as a deletion would
+
+
+def _kind_changed(sender, instance, **kwargs):
+    pending_changes().everything()  # the type filter reads kinds by slug
+
+
+pre_save.connect(_place_saved, sender=Structure, dispatch_uid="markers-place-saved")
+pre_delete.connect(_place_deleted, sender=Structure, dispatch_uid="markers-place-deleted")
+pre_save.connect(_stop_saved, sender=Stop, dispatch_uid="markers-stop-saved")
+pre_delete.connect(_stop_deleted, sender=Stop, dispatch_uid="markers-stop-deleted")
+m2m_changed.connect(_kinds_changed, sender=Structure.kinds.through, dispatch_uid="markers-kinds")
+pre_save.connect(_kind_changed, sender=ServiceType, dispatch_uid="markers-kind-saved")
+pre_delete.connect(_kind_changed, sender=ServiceType, dispatch_uid="markers-kind-deleted")
+
+
+def warm(previous=None, stamp=None, changes=None, **kwargs):
+    """Once the data version has moved (after a commit): note which cells it
+    changed since `previous`, for `patched()`, then `prepare()` the new version."""
+    if stamp is not None:
+        try:
+            cells = changed_cells(changes)
+        except DatabaseError:
+            cells = None
+        cache.set(_changes_key(stamp), (previous, cells), GRID_TTL)
     if connection.in_atomic_block:
         # Not committed yet (a test's transaction): rows that may be rolled back
         # must not be kept under the version's key.
@@ -314,8 +506,11 @@ def warm(**kwargs):
 def prepare():
     """The unfiltered map's grids of the current version, so that no visitor pays
     the GROUP BY over the whole directory — the change's writer does, once per
-    transaction — and the directory's size, their total. Filtered grids are
-    computed when first asked. A failure leaves them to the first visitor."""
+    transaction — and the directory's size, their total; then the finest grids
+    of the filters visitors last asked for (`RECENT_FILTERS`). After an edit each
+    is carried over from the previous version (`patched`): a few milliseconds;
+    after an import, built anew. Other filters' grids are computed when first
+    asked. A failure leaves them to the first visitor."""
     global _size
     try:
         stamp = structures_version()[0]
@@ -328,6 +523,10 @@ def prepare():
         if size > MAX_POINTS:  # a small directory is one file per search: no grid
             for zoom in range(WHOLE_GRID_ZOOM - 1, -1, -1):
                 whole_grid(form, zoom, stamp)
+            for query in cache.get(RECENT_FILTERS_KEY, []):
+                filtered = SearchForm(QueryDict(query))
+                filtered.is_valid()
+                whole_grid(filtered, WHOLE_GRID_ZOOM, stamp, remember=False)
     except DatabaseError:  # the change is committed: never fail its writer for a cache
         logger.exception("Grille de la carte non préparée après un changement")
 
@@ -343,26 +542,30 @@ def clusters(cells):
     ]
 
 
-def pins(places, stops, form, now=None):
-    """Rows of `FIELDS`, the places by id then their stops; the hours filters applied."""
+def pins(places, stops, form, now=None, *, most=None):
+    """Rows of `FIELDS`, the places by id then their stops; the hours filters applied.
+    With `most`: None when the places and stops are more than that (before the
+    hours filters, as the clusters count them)."""
     by_hours = any(form.value(name) for name in HOURS_FILTERS)
-    own = list(
-        places.order_by("pk").values_list(
-            "pk", "latitude", "longitude", "name", "slug", "city", "opening_hours"
-        )
+    own = places.order_by("pk").values_list(
+        "pk", "latitude", "longitude", "name", "slug", "city", "opening_hours"
     )
-    at_stops = list(
-        stops.order_by("structure_id", "pk").values_list(
-            "structure_id",
-            "latitude",
-            "longitude",
-            "structure__name",
-            "structure__slug",
-            "commune__name",
-            "place",
-            "opening_hours",
-        )
+    own = list(own if most is None else own[: most + 1])
+    if most is not None and len(own) > most:
+        return None
+    at_stops = stops.order_by("structure_id", "pk").values_list(
+        "structure_id",
+        "latitude",
+        "longitude",
+        "structure__name",
+        "structure__slug",
+        "commune__name",
+        "place",
+        "opening_hours",
     )
+    at_stops = list(at_stops if most is None else at_stops[: most - len(own) + 1])
+    if most is not None and len(own) + len(at_stops) > most:
+        return None
     if by_hours:
         # Each pin by its own hours: a place's at its address, a stop's where it stops.
         own = search.hours_filters(own, form, now)
@@ -414,14 +617,47 @@ def payload(form, bbox=WORLD, zoom=DEFAULT_ZOOM, *, stamp=None, now=None):
             for (row, column), cell in whole_grid(form, zoom, stamp).items()
             if first_row <= row <= last_row and first_column <= column <= last_column
         }
+        rows = pins(places, stops, form, now) if _count(cells) <= VIEW_MAX_PINS else None
     else:
-        cells = grid(places, stops, zoom)
-    if sum(cell[0] for cell in cells.values()) <= VIEW_MAX_PINS:
-        document["rows"] = pins(places, stops, form, now)
+        # Closer in, the finest whole grid (when kept) bounds the view's count:
+        # few enough, the pins are read without grouping; none kept, the pins
+        # are read first, up to the most a view shows, then grouped if more.
+        most = _most_in_view(form, span, zoom, stamp)
+        if most is not None and most <= VIEW_MAX_PINS:
+            cells, rows = {}, pins(places, stops, form, now)
+        elif most is None:
+            _remember(form)  # its grid is kept from the next version on
+            rows = pins(places, stops, form, now, most=VIEW_MAX_PINS)
+            cells = grid(places, stops, zoom) if rows is None else {}
+        else:
+            cells = grid(places, stops, zoom)
+            rows = pins(places, stops, form, now) if _count(cells) <= VIEW_MAX_PINS else None
+    if rows is not None:
+        document["rows"] = rows
     else:
         document["clusters"] = clusters(cells)
         document["hours_ignored"] = any(form.value(name) for name in HOURS_FILTERS)
     return document
+
+
+def _count(cells):
+    return sum(cell[0] for cell in cells.values())
+
+
+def _most_in_view(form, span, zoom, stamp):
+    """At most how many markers pass the filters in the cells `span` at `zoom` (closer
+    in than `WHOLE_GRID_ZOOM`): the count of the finest whole grid's cells holding
+    them, when that grid is kept; None otherwise (nothing is computed for it)."""
+    finest = cache.get(_grid_key(stamp, form, WHOLE_GRID_ZOOM))
+    if finest is None:
+        return None
+    levels = zoom - WHOLE_GRID_ZOOM
+    first_row, first_column, last_row, last_column = (side >> levels for side in span)
+    return sum(
+        cell[0]
+        for (row, column), cell in finest.items()
+        if first_row <= row <= last_row and first_column <= column <= last_column
+    )
 
 
 def _cache_key(stamp, form, bbox, zoom, now):

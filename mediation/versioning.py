@@ -17,11 +17,18 @@ bassin — changing it, or deleting a place, must change them.
 Writes that bypass model signals (`QuerySet.update()`, `bulk_create()`, raw SQL)
 must call `data_changed()` themselves, as the communes' distances to help do
 (territories/coverage.py): pages and lists show them too.
+
+What kept per version may be carried over to the next one rather than built
+again (the map's grid, mediation/markers.py) needs to know what a version's
+transaction changed: its writers note it in `pending_changes()`, and the move
+sends it with the previous and the new stamps (`version_moved`). A write that
+says nothing of what it changed (`data_changed()` called directly) changed
+everything, for all that is kept.
 """
 
 import hashlib
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import Signal
 from django.utils import timezone
@@ -67,6 +74,11 @@ def _current():
     return version
 
 
+def _stamp(version):
+    # The date in the stamp too: a restored or rebuilt database counts from 1 again.
+    return f"{version.counter}:{version.changed_at.isoformat()}"
+
+
 def structures_version():
     """(stamp, last modified or None) of everything built from many places.
 
@@ -75,37 +87,98 @@ def structures_version():
     The ETag (`stamp`) still validates such a response.
     """
     version = _current()
-    # The date in the stamp too: a restored or rebuilt database counts from 1 again.
-    stamp = f"{version.counter}:{version.changed_at.isoformat()}"
+    stamp = _stamp(version)
     changed_at = version.changed_at
     if int(changed_at.timestamp()) >= int(timezone.now().timestamp()):
         changed_at = None
     return stamp, changed_at
 
 
-# Sent once the version has moved: what is kept per version may be prepared
-# for the new one (mediation/markers.py keeps the map's grid ready).
+# Sent once the version has moved, with `previous` (the stamp it moved from, None
+# when unknown), `stamp` (the new one) and `changes` (the `Changes` noted by the
+# transaction, None for "anything may have changed"): what is kept per version
+# may be prepared for the new one (mediation/markers.py keeps the map's grid ready).
 version_moved = Signal()
 
 
+class Changes:
+    """What the current transaction changed, as its writers noted it: `positions`,
+    (latitude, longitude) pairs where something shown on the map changed, and
+    `structures`, ids of places changed (their stops are where they are shown
+    too). Past `limit` notes, or once `everything()` is said, it holds "anything
+    may have changed": a large write is carried over by building anew."""
+
+    limit = 256
+
+    def __init__(self):
+        self.positions, self.structures, self.all = set(), set(), False
+
+    def position(self, latitude, longitude):
+        if not self.all and latitude is not None and longitude is not None:
+            self.positions.add((float(latitude), float(longitude)))
+            self._bounded()
+
+    def structure(self, pk):
+        if not self.all and pk is not None:
+            self.structures.add(pk)
+            self._bounded()
+
+    def everything(self):
+        self.all = True
+        self.positions, self.structures = set(), set()
+
+    def _bounded(self):
+        if len(self.positions) + len(self.structures) > self.limit:
+            self.everything()
+
+
+def pending_changes():
+    """The `Changes` this connection's current transaction has noted so far (or,
+    outside a transaction, the write being made): the next move takes them."""
+    changes = getattr(connection, "_version_changes", None)
+    if changes is None:
+        changes = connection._version_changes = Changes()
+    return changes
+
+
 def move_version():
-    """Move the version now (tests call it: their transactions never commit)."""
-    updated = DataVersion.objects.filter(pk=SINGLETON).update(
-        counter=models.F("counter") + 1, changed_at=timezone.now()
+    """Move the version now (tests call it: their transactions never commit).
+
+    The changes noted since the last move go with it; none noted means that
+    anything may have changed. The counter moves first, so the version it moved
+    from is read under the row's lock: two moves at once each know their own.
+    """
+    changes, connection._version_changes = getattr(connection, "_version_changes", None), None
+    if changes is not None and changes.all:
+        changes = None
+    previous = None
+    with transaction.atomic():
+        moved = DataVersion.objects.filter(pk=SINGLETON)
+        if moved.update(counter=models.F("counter") + 1):
+            before = moved.get()
+            previous = f"{before.counter - 1}:{before.changed_at.isoformat()}"
+            moved.update(changed_at=timezone.now())
+        version = _current()
+    version_moved.send(
+        sender=DataVersion, previous=previous, stamp=_stamp(version), changes=changes
     )
-    if not updated:
-        _current()
-    version_moved.send(sender=DataVersion)
 
 
-def data_changed(**kwargs):
+def data_changed(*, map_unchanged=False, **kwargs):
     """Move the version once the current transaction commits.
 
     After commit, not before: a reader who sees the new version then also sees
     the new rows, and no writer holds a lock on the version row while it works.
     A rolled back transaction moves nothing. An import saving 10,000 rows in one
     transaction moves it once: every save queues the same pending move.
+
+    Called directly (a bulk write, not a model's signal), anything may have
+    changed, unless the caller says the map's places did not (`map_unchanged`).
     """
+    if "signal" not in kwargs:
+        changes = pending_changes()
+        if not map_unchanged:
+            changes.everything()
     once_after_commit("data_version", move_version)
 
 
@@ -120,7 +193,7 @@ def has_uncommitted_changes():
 
 def _m2m_changed(action, **kwargs):
     if action in ("post_add", "post_remove", "post_clear"):
-        data_changed()
+        data_changed(signal=m2m_changed)
 
 
 for _model in WATCHED:

@@ -144,7 +144,8 @@ def compute(*, now=None):
     CommuneCoverage.objects.bulk_create(coverages, batch_size=500)
     # bulk_create sends no signal: the version moves once these rows are committed,
     # after the change of places that caused them (responses kept per version show them).
-    data_changed()
+    # The map's places are not among them.
+    data_changed(map_unchanged=True)
     return len(coverages)
 
 

@@ -172,6 +172,46 @@ def test_the_map_shows_the_search_results(client, large):
     assert none["rows"] == [] and none["clusters"] == []
 
 
+def test_a_filtered_view_closer_in_reads_its_few_pins_without_grouping(
+    client, large, django_assert_num_queries
+):
+    wanted = StructureFactory.create_batch(3, services=[choices.Service.DEMARCHES])
+    StopFactory(structure=wanted[0], commune=commune("36005"))  # Ardentes, in view
+    asked = {"bbox": "1.55,46.65,1.90,46.85", "zoom": "13", "service": "demarches"}
+    markers.directory_size(markers.structures_version()[0])  # kept: a large directory
+    # The data version, the kinds' names, the places, one stop too many: clusters,
+    # from the two GROUP BY.
+    with django_assert_num_queries(6):
+        data = client.get(URL, asked).json()
+    assert data["rows"] == [] and sum(cluster[2] for cluster in data["clusters"]) == 4
+    wanted[0].stops.all().delete()
+    cache.clear()  # the answer kept for this version (a test's changes never commit)
+    markers.directory_size(markers.structures_version()[0])
+    # The data version, the kinds' names, the places, their stops, their kinds.
+    with django_assert_num_queries(5):
+        data = client.get(URL, asked).json()
+    assert sorted(row[0] for row in data["rows"]) == sorted(p.pk for p in wanted)
+
+
+def test_closer_in_the_finest_grid_kept_tells_pins_from_clusters(
+    client, large, django_assert_num_queries
+):
+    wanted = StructureFactory.create_batch(3, services=[choices.Service.DEMARCHES])
+    StructureFactory(commune=commune("36005"), services=[choices.Service.DEMARCHES])
+    far = {"bbox": REGION_BOX, "zoom": str(markers.WHOLE_GRID_ZOOM), "service": "demarches"}
+    assert sum(c[2] for c in client.get(URL, far).json()["clusters"]) == 4  # the grid, kept
+    # Châteauroux and Ardentes: four in the grid's cells, more than a view's pins. The
+    # data version, the kinds' names, then the two GROUP BY of the view: clusters.
+    around = {"bbox": "1.55,46.65,1.90,46.85", "zoom": "13", "service": "demarches"}
+    with django_assert_num_queries(4):
+        data = client.get(URL, around).json()
+    assert sum(cluster[2] for cluster in data["clusters"]) == 4
+    # Châteauroux alone: three at most, read as pins (places, stops, kinds), no GROUP BY.
+    with django_assert_num_queries(5):
+        data = client.get(URL, {**around, "bbox": "1.60,46.78,1.75,46.84"}).json()
+    assert sorted(row[0] for row in data["rows"]) == sorted(p.pk for p in wanted)
+
+
 def test_open_now_keeps_the_pins_open_now(client, large, monkeypatch):
     from datetime import datetime
     from zoneinfo import ZoneInfo
@@ -324,3 +364,183 @@ def test_a_dense_view_of_a_large_directory_comes_in_clusters(client, monkeypatch
     StructureFactory.create_batch(2, commune=commune("18033"))  # Bourges
     data = client.get(URL, {"bbox": "2.3,47.0,2.5,47.2", "zoom": "13"}).json()
     assert len(data["rows"]) == 2
+
+
+# --- A new version's grid carried over from the previous one ----------------------
+
+
+def _form(**filters):
+    from mediation.forms import SearchForm
+
+    form = SearchForm(filters)
+    form.is_valid()
+    return form
+
+
+def _built_anew(form):
+    return markers.grid(*markers._markers(form), markers.WHOLE_GRID_ZOOM)
+
+
+def _same_grid(carried, anew):
+    assert carried.keys() == anew.keys()
+    for key, (n, lat, lon, *box) in anew.items():
+        assert carried[key][0] == n and list(carried[key][3:]) == box, key
+        assert carried[key][1] == pytest.approx(lat) and carried[key][2] == pytest.approx(lon)
+
+
+@pytest.fixture
+def spread():
+    """Places over many cells (and across their edges), one with a stop far away;
+    the version moved once they are written, and each filter's grid kept."""
+    from mediation.versioning import move_version
+
+    places = [
+        StructureFactory(latitude=46.4 + 0.21 * i, longitude=0.1 + 0.25 * i, services="")
+        for i in range(10)
+    ]
+    demarches = StructureFactory(services=[choices.Service.DEMARCHES])
+    StopFactory(structure=demarches, commune=commune("18033"))  # Bourges
+    move_version()
+    stamp = markers.structures_version()[0]
+    for form in (_form(), _form(service=["demarches"]), _form(type=["mediatheque"])):
+        markers.whole_grid(form, markers.WHOLE_GRID_ZOOM, stamp)
+    return places, demarches
+
+
+def _next_version():
+    from mediation.versioning import move_version
+
+    move_version()
+    return markers.structures_version()[0]
+
+
+@pytest.mark.parametrize(
+    "filters, markers_left",
+    [({}, 11), ({"service": ["demarches"]}, 1), ({"type": ["mediatheque"]}, 1)],
+)
+def test_after_a_change_only_its_cells_are_read_again(spread, filters, markers_left):
+    places, demarches = spread
+    moved = places[3]
+    moved.latitude, moved.longitude = 47.9, 2.7  # to another cell
+    moved.services = [choices.Service.DEMARCHES]
+    moved.save()
+    moved.kinds.add(ServiceType.objects.get(slug="mediatheque"))
+    places[5].delete()
+    demarches.services = [choices.Service.SECURITE]  # its stop's cell, in Bourges, too
+    demarches.save()
+    stamp = _next_version()
+    form = _form(**filters)
+    carried = markers.patched(form, stamp)
+    assert carried is not None  # carried over, not built anew
+    assert sum(cell[0] for cell in carried.values()) == markers_left
+    _same_grid(carried, _built_anew(form))
+    _same_grid(markers.whole_grid(form, markers.WHOLE_GRID_ZOOM, stamp), _built_anew(form))
+
+
+def test_the_cells_are_read_again_in_one_query_per_kind_of_marker(
+    spread, django_assert_num_queries
+):
+    places, _ = spread
+    places[2].name = "Nouveau nom"
+    places[2].save()
+    stamp = _next_version()
+    with django_assert_num_queries(2):  # the places, the stops: of that cell only
+        carried = markers.whole_grid(_form(service=["demarches"]), markers.WHOLE_GRID_ZOOM, stamp)
+    _same_grid(carried, _built_anew(_form(service=["demarches"])))
+
+
+def test_stops_moved_or_deleted_are_carried_over(spread):
+    _, demarches = spread
+    stop = demarches.stops.get()
+    stop.latitude, stop.longitude = 47.39, 0.69  # from Bourges to Tours
+    stop.save()
+    StopFactory(structure=demarches, commune=commune("36005"))
+    stamp = _next_version()
+    form = _form(service=["demarches"])
+    assert markers.patched(form, stamp) is not None
+    _same_grid(markers.whole_grid(form, markers.WHOLE_GRID_ZOOM, stamp), _built_anew(form))
+    stop.delete()
+    stamp = _next_version()
+    _same_grid(markers.whole_grid(form, markers.WHOLE_GRID_ZOOM, stamp), _built_anew(form))
+
+
+def test_a_grid_is_carried_over_several_versions(spread):
+    places, _ = spread
+    for place in places[:3]:
+        place.latitude += 0.3
+        place.save()
+        stamp = _next_version()  # nobody asks for the grid of these versions
+    form = _form(service=["demarches"])
+    assert markers.patched(form, stamp) is not None
+    _same_grid(markers.whole_grid(form, markers.WHOLE_GRID_ZOOM, stamp), _built_anew(form))
+
+
+def test_a_write_that_does_not_say_what_it_changed_builds_the_grid_anew(spread):
+    from mediation.models import Structure
+    from mediation.versioning import data_changed
+
+    Structure.objects.update(services="")  # a bulk update: no signal
+    data_changed()
+    stamp = _next_version()
+    form = _form(service=["demarches"])
+    assert markers.patched(form, stamp) is None
+    assert markers.whole_grid(form, markers.WHOLE_GRID_ZOOM, stamp) == {}
+
+
+def test_a_change_of_kinds_names_builds_the_grid_anew(spread):
+    kind = ServiceType.objects.get(slug="mediatheque")
+    kind.slug = "bibliotheque"
+    kind.save()
+    assert markers.patched(_form(), _next_version()) is None
+
+
+def test_a_grid_lost_from_the_cache_is_built_anew(spread):
+    places, _ = spread
+    places[0].save()
+    stamp = _next_version()
+    cache.clear()
+    assert markers.patched(_form(), stamp) is None
+    _same_grid(markers.whole_grid(_form(), markers.WHOLE_GRID_ZOOM, stamp), _built_anew(_form()))
+
+
+def test_positions_on_a_cells_edge_mark_both_cells():
+    lat_step, lon_step = markers.cell_steps(markers.WHOLE_GRID_ZOOM)
+    assert markers.cells_at(100.5 * lat_step, 7.5 * lon_step) == {(100, 7)}
+    assert markers.cells_at(100 * lat_step, 7.5 * lon_step) == {(99, 7), (100, 7)}
+
+
+def test_the_filters_visitors_asked_for_are_prepared_by_the_next_change(
+    client, large, django_assert_num_queries
+):
+    from mediation.versioning import move_version
+
+    StructureFactory.create_batch(4, services=[choices.Service.DEMARCHES])
+    place = StructureFactory(commune=commune("18033"), services="")  # Bourges
+    move_version()
+    asked = {"bbox": REGION_BOX, "zoom": "6", "service": "demarches"}
+    assert sum(cluster[2] for cluster in client.get(URL, asked).json()["clusters"]) == 4
+    place.services = [choices.Service.DEMARCHES]
+    place.save()
+    move_version()
+    markers.prepare()  # what the commit does (a test's transaction never commits)
+    with django_assert_num_queries(2):  # the data version, the kinds' names: no GROUP BY
+        data = client.get(URL, asked).json()
+    assert sum(cluster[2] for cluster in data["clusters"]) == 5
+
+
+def test_a_move_says_which_version_it_moved_from():
+    from mediation.versioning import move_version, version_moved
+
+    sent = []
+
+    def receiver(**kwargs):
+        sent.append(kwargs)
+
+    version_moved.connect(receiver)
+    try:
+        before = markers.structures_version()[0]
+        move_version()
+    finally:
+        version_moved.disconnect(receiver)
+    assert sent[0]["previous"] == before
+    assert sent[0]["stamp"] == markers.structures_version()[0] != before
