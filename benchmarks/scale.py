@@ -314,15 +314,19 @@ def view_box(lat, lon, zoom):
 
 def markers_figures(timed, sample, rng):
     """The markers by view: at each zoom, around the sample's communes, with and
-    without the search's filters. `après un changement`: the data version moved
-    before each request, as a committed change moves it (with what the commit
-    prepares, `markers.prepare()`, timed apart: the writer pays it); `froid`: the
-    server's cache emptied before each request (nothing prepared: a cache lost);
-    `vues nouvelles`: views not asked before, in the same data version; then the
-    same URLs again."""
+    without the search's filters. `après un changement`: before each request, a
+    person's edit of one place, saved and committed (its services change: the
+    data version moves, the grids are carried over, `markers.prepare()`; the
+    writer pays that, timed apart); `après un import`: the version moved by a
+    write that did not say what it changed (a bulk import): every grid is built
+    anew; `froid`: the server's cache emptied before each request (nothing
+    prepared: a cache lost); `vues nouvelles`: views not asked before, in the
+    same data version; then the same URLs again."""
     from django.core.cache import cache
+    from django.test import override_settings
 
-    from mediation import markers
+    from mediation import choices, markers
+    from mediation.models import Structure
     from mediation.versioning import move_version, structures_version
 
     size = markers.directory_size(structures_version()[0])
@@ -332,16 +336,31 @@ def markers_figures(timed, sample, rng):
         "pins par réponse au plus": markers.VIEW_MAX_PINS,
     }
     cold = cache.clear
+    edited = list(Structure.objects.published().values_list("pk", flat=True)[::997])
+
+    @override_settings(COVERAGE_ON_COMMIT=False)  # the communes' distances: not the map's
+    def a_change():
+        """A person's edit: one place's services, saved (one committed transaction)."""
+        place = Structure.objects.get(pk=rng.choice(edited))
+        place.services = sorted(set(place.services) ^ {choices.Service.DEMARCHES})
+        place.save()
+
     writes, writes_cpu = [], []
     for _ in range(10):
         start, cpu = time.perf_counter(), time.process_time()
-        move_version()  # a committed change: the version moves, the grids are prepared
+        a_change()
         writes.append((time.perf_counter() - start) * 1000)
         writes_cpu.append((time.process_time() - cpu) * 1000)
-    figures["préparation après un changement (payée par l’écriture)"] = {
+    figures["un changement enregistré (l’écriture, grilles préparées comprises)"] = {
         **percentiles(writes),
         "p50 ms CPU": percentiles(writes_cpu)["p50 ms"],
     }
+    writes = []
+    for _ in range(5):
+        start = time.perf_counter()
+        move_version()  # an import: anything may have changed
+        writes.append((time.perf_counter() - start) * 1000)
+    figures["préparation après un import (payée par l’import)"] = percentiles(writes)
 
     def views_at(zoom):
         views = []
@@ -354,12 +373,19 @@ def markers_figures(timed, sample, rng):
 
     for zoom in MARKER_ZOOMS:
         views, others = views_at(zoom), views_at(zoom)
+        demarches = [v | {"service": "demarches"} for v in views]
         figures[f"zoom {zoom}"] = {
-            "après un changement": timed("/carte/lieux.json", views, before=move_version),
+            "après un changement": timed("/carte/lieux.json", views, before=a_change),
             "après un changement service=demarches": timed(
+                "/carte/lieux.json", demarches, before=a_change
+            ),
+            "après un changement type=mediatheque": timed(
                 "/carte/lieux.json",
-                [v | {"service": "demarches"} for v in views],
-                before=move_version,
+                [v | {"type": "mediatheque"} for v in views],
+                before=a_change,
+            ),
+            "après un import service=demarches": timed(
+                "/carte/lieux.json", demarches, before=move_version
             ),
             "froid (cache vidé à chaque appel)": timed("/carte/lieux.json", views, before=cold),
             "froid service=demarches": timed(
