@@ -49,7 +49,7 @@ from mediation.validators import (
     validate_single_line,
     validate_text,
 )
-from territories.models import normalize_search
+from territories.models import BassinDeVie, Commune, normalize_search
 
 validate_postal_code = RegexValidator(
     r"^\d{5}$", "Le code postal doit comporter exactement 5 chiffres (exemple : 36000)."
@@ -541,7 +541,14 @@ class StructureQuerySet(models.QuerySet):
         return self.filter(is_demo=True)
 
     def in_bassin(self, bassin):
-        return self.filter(commune__bassin=bassin)
+        """Structures of the communes of `bassin` (a BassinDeVie, or its slug).
+
+        Written `commune_id IN (the bassin's communes)`, not as a join: the places of
+        a box are then filtered on a column `structure_near_idx` carries, where the
+        join made PostgreSQL read every place of each of the bassin's communes."""
+        if isinstance(bassin, str):
+            bassin = Subquery(BassinDeVie.objects.filter(slug=bassin).values("pk"))
+        return self.filter(commune__in=Commune.objects.filter(bassin=bassin).values("pk"))
 
     def kind_to_check(self):
         """Places whose name implies a kind they do not have ("type à vérifier").
@@ -598,8 +605,12 @@ class StructureQuerySet(models.QuerySet):
             return self
         # EXISTS, checked place by place: no duplicates (no DISTINCT to fight ORDER BY),
         # and the places near a point are not looked for among all the kind's places.
+        # The kinds by id (`_AmongIds`), not by a join on their slug: each place is
+        # then one probe of the (structure, kind) unique index, where PostgreSQL
+        # hashed every place of the kind (thousands) to keep the few of a box.
+        kinds = ServiceType.objects.filter(slug__in=slugs).values("pk")
         through = Structure.kinds.through.objects.filter(
-            structure_id=OuterRef("pk"), servicetype__slug__in=slugs
+            _AmongIds(F("servicetype_id"), kinds.query), structure_id=OuterRef("pk")
         )
         return self.filter(Exists(through))
 
@@ -955,8 +966,23 @@ class Structure(ValidatedModel):
         indexes = [
             # Nearest-first search: the id in the key lets PostgreSQL answer the
             # bounding box from the index alone (SQLite indexes carry the rowid).
+            # The columns after it never order anything (the id is unique): they let
+            # both databases filter the places of a box by commune (and so bassin),
+            # services, publics and fees without reading the rows. Key columns rather
+            # than INCLUDE, which SQLite ignores. PostgreSQL reads from the index alone
+            # pages the visibility map marks all-visible: autovacuum keeps it so.
             models.Index(
-                fields=["status", "latitude", "longitude", "id"], name="structure_near_idx"
+                fields=[
+                    "status",
+                    "latitude",
+                    "longitude",
+                    "id",
+                    "commune",
+                    "services",
+                    "publics",
+                    "fees",
+                ],
+                name="structure_near_idx",
             ),
             models.Index(fields=["updated_at"]),
         ]

@@ -396,7 +396,7 @@ class StructureFilter(StrictFilterSet):
         help_text="true : accessibles en fauteuil roulant ; false : déclarés non accessibles.",
     )
     bassin = BoundedCharFilter(
-        field_name="commune__bassin__slug", help_text="Bassin de vie (identifiant de /bassins/)."
+        method="filter_bassin", help_text="Bassin de vie (identifiant de /bassins/)."
     )
     departement = BoundedCharFilter(
         field_name="commune__department_id", help_text="Code du département, par exemple 37."
@@ -462,6 +462,9 @@ class StructureFilter(StrictFilterSet):
 
     def filter_q(self, queryset, name, value):
         return queryset.matching(value)
+
+    def filter_bassin(self, queryset, name, value):
+        return queryset.in_bassin(value)
 
     def filter_bbox(self, queryset, name, value):
         return queryset.in_bbox(*value)
