@@ -1,4 +1,5 @@
-"""The list's statement near a point, compiled once per shape of filters.
+"""The list's statements, compiled once per shape of filters: near a point, and
+without one (in a box, by commune…).
 
 Building and compiling `StructureQuerySet.located_near()` (two filtered branches
 of a UNION ALL) took about a third of a `near` request's time, for a statement
@@ -9,10 +10,16 @@ by the one rule of `mediation/statements.py` (`template()`: every parameter that
 differs is one named value, and filling either set back in gives the ORM's own);
 later requests of that shape only fill their values in.
 
+The list without `near` (`bbox`, `commune`…, ordered by name or `ordering`) is kept
+by the same rule (`page_listed()`): the ORM built and compiled its statement for
+every request, which took longer than running it.
+
 The filters stay those of the FilterSet and the QuerySet's named queries: this
 module only says which values vary, and keeps what they compile to.
 """
 
+from django.db import connections
+from django.db.models import Count, Window
 from django_filters.constants import EMPTY_VALUES
 
 from mediation import statements
@@ -36,7 +43,7 @@ NOT_KEPT = ("q", "updated_since")
 _statements = statements.Kept(256)  # shapes kept per process; partners use a handful
 
 
-def _shape(filterset, using):
+def _shape(filterset, using, kind="near"):
     """The key of the request's statement, or None when a value cannot be a key."""
     items = []
     for name, value in filterset.form.cleaned_data.items():
@@ -48,7 +55,7 @@ def _shape(filterset, using):
             items.append((name, None))
         else:
             items.append((name, tuple(value) if isinstance(value, list) else value))
-    key = (using, "near", tuple(items))
+    key = (using, kind, tuple(items))
     try:
         hash(key)
     except TypeError:
@@ -59,7 +66,7 @@ def _shape(filterset, using):
 def _values(filterset, point):
     """The request's varying values, by name: those the stand-ins take the place of."""
     data = filterset.form.cleaned_data
-    values = near_parameters(*point)
+    values = near_parameters(*point) if point else {}
     values.update({name: data.get(name) for name in STRING_STAND_INS})
     values.update(zip(BBOX_NAMES, data.get("bbox") or (None,) * 4, strict=True))
     return values
@@ -97,3 +104,46 @@ def page_near(filterset, queryset, *, offset, limit):
         stand_in = stand_in_queryset.located_near(*POINT_STAND_IN)
         _statements.put(key, statements.template((sql, params), values, stand_in, stand_ins))
     return page_of_located(using, sql, params, offset=offset, limit=limit)
+
+
+def listed(queryset):
+    """(sql, params) of the keys of `queryset`, in its order, each with the total
+    (`COUNT(*) OVER ()`), before its page: `_page_of_listed()` adds LIMIT and OFFSET."""
+    counted = queryset.values_list("pk").annotate(total=Window(Count("pk")))
+    return counted.query.get_compiler(using=queryset.db).as_sql()
+
+
+def _page_of_listed(using, sql, params, *, offset, limit):
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset])
+        fetched = cursor.fetchall()
+        if fetched:
+            total = fetched[0][1]
+        elif offset:  # past the end: the total, for the message
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) listed", params)
+            total = cursor.fetchone()[0]
+        else:
+            total = 0
+    return [(pk,) for pk, _ in fetched], total
+
+
+def page_listed(filterset, queryset, *, offset, limit):
+    """(rows, total) of `filterset.filter_except_point(queryset)` without a point: the
+    page's keys as 1-tuples and how many places match, from the statement kept for
+    the request's shape of filters (and ordering) when there is one."""
+    using = queryset.db
+    key = _shape(filterset, using, kind="listed")
+    kept = _statements.get(key) if key is not None else None
+    values = _values(filterset, None)
+    if kept not in (None, statements.MISSING):
+        sql, slots = kept
+        return _page_of_listed(
+            using, sql, statements.fill(slots, values), offset=offset, limit=limit
+        )
+    sql, params = listed(filterset.filter_except_point(queryset))
+    if kept is statements.MISSING:  # first request of this shape: compile it with stand-ins
+        stand_ins = dict(STRING_STAND_INS)
+        stand_ins.update(zip(BBOX_NAMES, BBOX_STAND_IN, strict=True))
+        stand_in = listed(filterset.filter_except_point(queryset, _stand_in_data(filterset)))
+        _statements.put(key, statements.template((sql, params), values, stand_in, stand_ins))
+    return _page_of_listed(using, sql, params, offset=offset, limit=limit)

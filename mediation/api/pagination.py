@@ -1,11 +1,9 @@
 """Page-number pagination with a page size the client may choose (up to a limit)."""
 
 from django.core.paginator import InvalidPage
-from django.db.models import Count, Window
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
-TOTAL = "_total_count"
 MAX_OFFSET = 2**31 - 1  # far beyond any directory, within every database's integers
 
 
@@ -64,15 +62,6 @@ class StructurePagination(PageNumberPagination):
     def paginate_queryset(self, queryset, request, view=None):
         self.window(request)  # the same checks on every path
         return super().paginate_queryset(queryset, request, view=view)
-
-    def paginate_counted(self, queryset, request, view=None):
-        """Like `paginate_queryset()`, in one query: the total comes with the page's rows
-        (`COUNT(*) OVER ()`), so the rows before and after the page never leave the
-        database. `queryset` is a `values_list()`; the rows come back without the total."""
-        page_size, _, offset = self.window(request)
-        rows = list(queryset.annotate(**{TOTAL: Window(Count("pk"))})[offset : offset + page_size])
-        total = rows[0][-1] if rows else queryset.count()
-        return self.counted_page([row[:-1] for row in rows], total, request)
 
     def counted_page(self, rows, total, request):
         """The page of `window(request)`, from its rows and the total, fetched elsewhere.

@@ -335,12 +335,13 @@ class StructureViewSet(
                 )
                 page = self.paginator.counted_page(rows, total, request)
             else:
-                queryset = filterset.filter_except_point(filterset.queryset.all())
                 # The page's keys and the total in one query (`COUNT(*) OVER ()`) over a
-                # light query: no joins, no column but the key.
-                page = self.paginator.paginate_counted(
-                    queryset.values_list("pk"), request, view=self
+                # light query: no joins, no column but the key; compiled once per shape.
+                page_size, _, offset = self.paginator.window(request)
+                rows, total = compiled.page_listed(
+                    filterset, filterset.queryset.all(), offset=offset, limit=page_size
                 )
+                page = self.paginator.counted_page(rows, total, request)
             # Then the full rows of this page only, with their kinds, in a second one.
             by_pk, kinds = rows_by_pk([row[0] for row in page])
             ordered = []

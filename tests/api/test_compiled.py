@@ -71,6 +71,48 @@ def test_a_kept_statement_answers_as_the_orm_for_other_values(
     assert b'"distance_km"' in expected[0] or b'"count":0' in expected[0]
 
 
+# The list without `near`: each shape with two sets of values, as above.
+LISTED_SHAPES = [
+    [{"bbox": "0.5,47.2,0.9,47.5"}, {"bbox": "0.6,47.3,0.8,47.45"}],
+    [
+        {"bbox": "0.5,47.2,0.9,47.5", "type": "mediatheque"},
+        {"bbox": "0.4,47.1,1.0,47.6", "type": "mediatheque"},
+    ],
+    [
+        {"bbox": "0.5,47.2,0.9,47.5", "ordering": "-modifie_le"},
+        {"bbox": "0.6,47.3,0.8,47.45", "ordering": "-modifie_le", "page_size": "3", "page": "2"},
+    ],
+    [{"bassin": "tours", "service": "Aide aux démarches administratives"}, {"bassin": "amboise"}],
+    [{"commune": "37261", "accessible": "true"}, {"commune": "37050", "accessible": "true"}],
+    [{"departement": "37", "public": "Seniors"}, {"departement": "41", "public": "Seniors"}],
+]
+
+
+@pytest.mark.parametrize("shape", LISTED_SHAPES, ids=lambda shape: "&".join(shape[0]))
+def test_the_list_without_a_point_answers_as_the_orm_from_a_kept_statement(
+    client, census, monkeypatch, shape
+):
+    monkeypatch.setattr(compiled, "_statements", statements.Kept(0))  # the ORM each time
+    expected = [client.get(URL, params).content for params in shape]
+    cache.clear()
+    monkeypatch.setattr(compiled, "_statements", statements.Kept(256))
+    compilations = []
+    listed = compiled.listed
+
+    def counted(queryset):
+        compilations.append(queryset)
+        return listed(queryset)
+
+    monkeypatch.setattr(compiled, "listed", counted)
+    got = [client.get(URL, params).content for params in shape]
+    # The first request compiles twice (its values, the stand-ins), the second not at
+    # all when it has the first's shape (the page is not part of it).
+    filters = [params.keys() - {"page", "page_size"} for params in shape]
+    assert len(compilations) == (2 if filters[0] == filters[1] else 4)
+    assert got == expected
+    assert b'"count":0' not in expected[0]
+
+
 @pytest.mark.parametrize("free", [{"q": "mediatheque"}, {"updated_since": "2020-01-01"}])
 def test_free_text_or_dates_take_the_orm_and_keep_nothing(client, census, monkeypatch, free):
     monkeypatch.setattr(compiled, "_statements", statements.Kept(256))
