@@ -28,7 +28,7 @@ everything, for all that is kept.
 
 import hashlib
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, connections, models, router, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import Signal
 from django.utils import timezone
@@ -63,8 +63,34 @@ class DataVersion(models.Model):
         return f"version {self.counter} du {self.changed_at:%d/%m/%Y %H:%M:%S}"
 
 
+_READS = {}  # database alias → (sql, params, reading): the version row's statement
+
+
+def _read(alias):
+    """The version row of database `alias`, or None, by a statement compiled once per
+    database: every list, export and page reads it, and building the ORM's query
+    took several times longer than running it."""
+    from mediation import statements  # mediation.models, which statements reads, imports us
+
+    kept = _READS.get(alias)
+    if kept is None:
+        query = DataVersion.objects.filter(pk=SINGLETON).values_list("counter", "changed_at")
+        compiler = query.query.get_compiler(using=alias)
+        kept = _READS[alias] = (*compiler.as_sql(), statements.reader(compiler))
+    sql, params, reading = kept
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    for counter, changed_at in statements.converted(fetched, reading, connection):
+        return DataVersion.from_db(
+            alias, ["id", "counter", "changed_at"], [SINGLETON, counter, changed_at]
+        )
+    return None
+
+
 def _current():
-    version = DataVersion.objects.filter(pk=SINGLETON).first()
+    version = _read(router.db_for_read(DataVersion))
     if version is None:
         try:
             with transaction.atomic():
