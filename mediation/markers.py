@@ -620,18 +620,19 @@ def payload(form, bbox=WORLD, zoom=DEFAULT_ZOOM, *, stamp=None, now=None):
         rows = pins(places, stops, form, now) if _count(cells) <= VIEW_MAX_PINS else None
     else:
         # Closer in, the finest whole grid (when kept) bounds the view's count:
-        # few enough, the pins are read without grouping; none kept, the pins
-        # are read first, up to the most a view shows, then grouped if more.
-        most = _most_in_view(form, span, zoom, stamp)
+        # few enough, the pins are read without grouping; surely too many, the
+        # view is grouped; in between (or no grid kept), the pins are read
+        # first, up to the most a view shows, and grouped only if more.
+        least, most = _count_in_view(form, span, zoom, stamp)
+        if most is None:
+            _remember(form)  # its grid is kept from the next version on
         if most is not None and most <= VIEW_MAX_PINS:
             cells, rows = {}, pins(places, stops, form, now)
-        elif most is None:
-            _remember(form)  # its grid is kept from the next version on
+        elif least is not None and least > VIEW_MAX_PINS:
+            cells, rows = grid(places, stops, zoom), None
+        else:
             rows = pins(places, stops, form, now, most=VIEW_MAX_PINS)
             cells = grid(places, stops, zoom) if rows is None else {}
-        else:
-            cells = grid(places, stops, zoom)
-            rows = pins(places, stops, form, now) if _count(cells) <= VIEW_MAX_PINS else None
     if rows is not None:
         document["rows"] = rows
     else:
@@ -644,20 +645,29 @@ def _count(cells):
     return sum(cell[0] for cell in cells.values())
 
 
-def _most_in_view(form, span, zoom, stamp):
-    """At most how many markers pass the filters in the cells `span` at `zoom` (closer
-    in than `WHOLE_GRID_ZOOM`): the count of the finest whole grid's cells holding
-    them, when that grid is kept; None otherwise (nothing is computed for it)."""
+def _count_in_view(form, span, zoom, stamp):
+    """(at least, at most) how many markers pass the filters in the cells `span` at
+    `zoom` (closer in than `WHOLE_GRID_ZOOM`), from the finest whole grid when it
+    is kept: its cells wholly inside the view, and those touching it; (None, None)
+    otherwise (nothing is computed for it)."""
     finest = cache.get(_grid_key(stamp, form, WHOLE_GRID_ZOOM))
     if finest is None:
-        return None
+        return None, None
     levels = zoom - WHOLE_GRID_ZOOM
-    first_row, first_column, last_row, last_column = (side >> levels for side in span)
-    return sum(
-        cell[0]
-        for (row, column), cell in finest.items()
-        if first_row <= row <= last_row and first_column <= column <= last_column
-    )
+    first_row, first_column, last_row, last_column = span
+    least = most = 0
+    for (row, column), cell in finest.items():
+        rows = (row << levels, ((row + 1) << levels) - 1)
+        columns = (column << levels, ((column + 1) << levels) - 1)
+        if rows[1] < first_row or rows[0] > last_row:
+            continue
+        if columns[1] < first_column or columns[0] > last_column:
+            continue
+        most += cell[0]
+        inside_rows = first_row <= rows[0] and rows[1] <= last_row
+        if inside_rows and first_column <= columns[0] and columns[1] <= last_column:
+            least += cell[0]
+    return least, most
 
 
 def _cache_key(stamp, form, bbox, zoom, now):

@@ -212,6 +212,22 @@ def test_closer_in_the_finest_grid_kept_tells_pins_from_clusters(
     assert sorted(row[0] for row in data["rows"]) == sorted(p.pk for p in wanted)
 
 
+def test_closer_in_a_view_cutting_the_grids_cells_reads_its_pins_first(
+    client, large, django_assert_num_queries
+):
+    # One cell of the finest grid: two places in the view, two just outside it.
+    inside = [StructureFactory(latitude=46.80, longitude=lon) for lon in (1.70, 1.71)]
+    for lon in (1.74, 1.745):
+        StructureFactory(latitude=46.77, longitude=lon)
+    far = {"bbox": REGION_BOX, "zoom": str(markers.WHOLE_GRID_ZOOM)}
+    assert sum(c[2] for c in client.get(URL, far).json()["clusters"]) == 4  # the grid, kept
+    # The grid says "0 to 4": the data version, the kinds' names, the places, their
+    # stops, their kinds; no GROUP BY.
+    with django_assert_num_queries(5):
+        data = client.get(URL, {"bbox": "1.69,46.79,1.72,46.81", "zoom": "13"}).json()
+    assert sorted(row[0] for row in data["rows"]) == sorted(p.pk for p in inside)
+
+
 def test_open_now_keeps_the_pins_open_now(client, large, monkeypatch):
     from datetime import datetime
     from zoneinfo import ZoneInfo
