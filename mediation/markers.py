@@ -623,13 +623,16 @@ def payload(form, bbox=WORLD, zoom=DEFAULT_ZOOM, *, stamp=None, now=None):
         # few enough, the pins are read without grouping; surely too many, the
         # view is grouped; in between (or no grid kept), the pins are read
         # first, up to the most a view shows, and grouped only if more.
-        least, most = _count_in_view(form, span, zoom, stamp)
+        least, likely, most = _count_in_view(form, span, zoom, stamp)
         if most is None:
             _remember(form)  # its grid is kept from the next version on
         if most is not None and most <= VIEW_MAX_PINS:
             cells, rows = {}, pins(places, stops, form, now)
         elif least is not None and least > VIEW_MAX_PINS:
             cells, rows = grid(places, stops, zoom), None
+        elif likely is not None and likely > VIEW_MAX_PINS:
+            cells = grid(places, stops, zoom)
+            rows = pins(places, stops, form, now) if _count(cells) <= VIEW_MAX_PINS else None
         else:
             rows = pins(places, stops, form, now, most=VIEW_MAX_PINS)
             cells = grid(places, stops, zoom) if rows is None else {}
@@ -646,28 +649,30 @@ def _count(cells):
 
 
 def _count_in_view(form, span, zoom, stamp):
-    """(at least, at most) how many markers pass the filters in the cells `span` at
-    `zoom` (closer in than `WHOLE_GRID_ZOOM`), from the finest whole grid when it
-    is kept: its cells wholly inside the view, and those touching it; (None, None)
-    otherwise (nothing is computed for it)."""
+    """(at least, likely, at most) how many markers pass the filters in the cells
+    `span` at `zoom` (closer in than `WHOLE_GRID_ZOOM`), from the finest whole
+    grid when it is kept: its cells wholly inside the view; each cell's count in
+    the share of its area the view covers; the cells touching the view. (None,
+    None, None) when that grid is not kept (nothing is computed for it)."""
     finest = cache.get(_grid_key(stamp, form, WHOLE_GRID_ZOOM))
     if finest is None:
-        return None, None
+        return None, None, None
     levels = zoom - WHOLE_GRID_ZOOM
+    side = 1 << levels  # a finest cell is side × side cells of this zoom
     first_row, first_column, last_row, last_column = span
-    least = most = 0
+    least = likely = most = 0
     for (row, column), cell in finest.items():
-        rows = (row << levels, ((row + 1) << levels) - 1)
-        columns = (column << levels, ((column + 1) << levels) - 1)
-        if rows[1] < first_row or rows[0] > last_row:
-            continue
-        if columns[1] < first_column or columns[0] > last_column:
+        rows = min(last_row, ((row + 1) << levels) - 1) - max(first_row, row << levels) + 1
+        columns = (
+            min(last_column, ((column + 1) << levels) - 1) - max(first_column, column << levels) + 1
+        )
+        if rows <= 0 or columns <= 0:
             continue
         most += cell[0]
-        inside_rows = first_row <= rows[0] and rows[1] <= last_row
-        if inside_rows and first_column <= columns[0] and columns[1] <= last_column:
+        likely += cell[0] * rows * columns / (side * side)
+        if rows == side and columns == side:
             least += cell[0]
-    return least, most
+    return least, likely, most
 
 
 def _cache_key(stamp, form, bbox, zoom, now):

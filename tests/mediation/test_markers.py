@@ -228,6 +228,20 @@ def test_closer_in_a_view_cutting_the_grids_cells_reads_its_pins_first(
     assert sorted(row[0] for row in data["rows"]) == sorted(p.pk for p in inside)
 
 
+def test_closer_in_a_view_covering_most_of_a_dense_cell_is_grouped_at_once(
+    client, large, django_assert_num_queries
+):
+    for i in range(8):  # in one cell of the finest grid, in its part the view covers
+        StructureFactory(latitude=46.78, longitude=1.70 + 0.002 * i)
+    far = {"bbox": REGION_BOX, "zoom": str(markers.WHOLE_GRID_ZOOM)}
+    assert sum(c[2] for c in client.get(URL, far).json()["clusters"]) == 8  # the grid, kept
+    # The view covers 49/64 of the cell: about six markers, more than a view's pins.
+    # The data version, the kinds' names, the two GROUP BY: no pins read for nothing.
+    with django_assert_num_queries(4):
+        data = client.get(URL, {"bbox": "1.6705,46.7585,1.7460,46.8110", "zoom": "13"}).json()
+    assert data["rows"] == [] and sum(cluster[2] for cluster in data["clusters"]) == 8
+
+
 def test_open_now_keeps_the_pins_open_now(client, large, monkeypatch):
     from datetime import datetime
     from zoneinfo import ZoneInfo
