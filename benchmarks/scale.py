@@ -24,6 +24,7 @@ in-process (the whole Django stack, DEBUG off, no network):
     .venv/bin/python benchmarks/scale.py --postgres       # PostgreSQL mediation_scale
     .venv/bin/python benchmarks/scale.py --only api pages # some parts
     .venv/bin/python benchmarks/scale.py --points 30      # fewer requests per path
+    .venv/bin/python benchmarks/scale.py --runs 3         # median of 3 runs, each beside it
     .venv/bin/python benchmarks/scale.py --database-url sqlite:////tmp/mine.sqlite3
     .venv/bin/python benchmarks/scale.py --only import --rows 5000 --profile  # import, cProfile
 
