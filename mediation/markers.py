@@ -427,25 +427,38 @@ def changed_cells(changes):
 # touches those cells, before and after it (a move touches two).
 
 
+def _position_in_database(model, pk):
+    """The row's (latitude, longitude) as stored, or None: not the instance's, which
+    may have been loaded before another write. Locked until the transaction ends,
+    so that a concurrent move of the same row is waited for, not missed."""
+    rows = model.objects.filter(pk=pk)
+    if connection.in_atomic_block:
+        rows = rows.select_for_update()
+    return rows.values_list("latitude", "longitude").first()
+
+
+def _place_noted(changes, instance):
+    """Note a place's position as stored and its stops (where the map shows it)."""
+    if changes.all:  # nothing more to learn: no query
+        return
+    if instance.pk is not None:
+        changes.structure(instance.pk)
+        stored = _position_in_database(Structure, instance.pk)
+        if stored:
+            changes.position(*stored)
+
+
 def _place_saved(sender, instance, raw=False, **kwargs):
     changes = pending_changes()
     if raw:  # a fixture: nothing loaded to compare with
         changes.everything()
         return
     changes.position(instance.latitude, instance.longitude)
-    if instance.pk is not None:
-        changes.structure(instance.pk)
-        loaded = getattr(instance, "_loaded_information", {})
-        if "latitude" in loaded and "longitude" in loaded:
-            changes.position(loaded["latitude"], loaded["longitude"])
-        else:
-            changes.everything()
+    _place_noted(changes, instance)
 
 
 def _place_deleted(sender, instance, **kwargs):
-    changes = pending_changes()
-    changes.position(instance.latitude, instance.longitude)
-    changes.structure(instance.pk)
+    _place_noted(pending_changes(), instance)
 
 
 def _stop_saved(sender, instance, raw=False, **kwargs):
@@ -454,14 +467,17 @@ def _stop_saved(sender, instance, raw=False, **kwargs):
         changes.everything()
         return
     changes.position(instance.latitude, instance.longitude)
-    if instance.pk is not None:
-        before = Stop.objects.filter(pk=instance.pk).values_list("latitude", "longitude").first()
-        if before:
-            changes.position(*before)
+    if instance.pk is not None and not changes.all:
+        stored = _position_in_database(Stop, instance.pk)
+        if stored:
+            changes.position(*stored)
 
 
 def _stop_deleted(sender, instance, **kwargs):
-    pending_changes().position(instance.latitude, instance.longitude)
+    changes = pending_changes()
+    if not changes.all:
+        stored = _position_in_database(Stop, instance.pk)
+        changes.position(*(stored or (instance.latitude, instance.longitude)))
 
 
 def _kinds_changed(sender, instance, action, reverse, **kwargs):
@@ -471,7 +487,7 @@ def _kinds_changed(sender, instance, action, reverse, **kwargs):
     if reverse:  # a kind's places changed from the kind's side: any of them
         changes.everything()
     else:
-        _place_deleted(Structure, instance)  # its cells, as a deletion would
+        _place_noted(changes, instance)
 
 
 def _kind_changed(sender, instance, **kwargs):

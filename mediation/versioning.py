@@ -178,13 +178,19 @@ def move_version():
     if changes is not None and changes.all:
         changes = None
     previous = None
-    with transaction.atomic():
-        moved = DataVersion.objects.filter(pk=SINGLETON)
-        if moved.update(counter=models.F("counter") + 1):
-            before = moved.get()
-            previous = f"{before.counter - 1}:{before.changed_at.isoformat()}"
-            moved.update(changed_at=timezone.now())
-        version = _current()
+    try:
+        with transaction.atomic():
+            moved = DataVersion.objects.filter(pk=SINGLETON)
+            if moved.update(counter=models.F("counter") + 1):
+                before = moved.get()
+                previous = f"{before.counter - 1}:{before.changed_at.isoformat()}"
+                moved.update(changed_at=timezone.now())
+            version = _current()
+    except Exception:
+        # The writes are committed but the version did not move: what they changed
+        # is lost with the notes, so the next move says "anything may have".
+        pending_changes().everything()
+        raise
     version_moved.send(
         sender=DataVersion, previous=previous, stamp=_stamp(version), changes=changes
     )

@@ -7,6 +7,7 @@ from datetime import timedelta
 import orjson
 import pytest
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.utils import timezone
 
 from mediation import choices, markers
@@ -574,3 +575,30 @@ def test_a_move_says_which_version_it_moved_from():
         version_moved.disconnect(receiver)
     assert sent[0]["previous"] == before
     assert sent[0]["stamp"] == markers.structures_version()[0] != before
+
+
+def test_a_place_saved_from_a_copy_loaded_before_another_write_is_carried_over(spread):
+    from mediation.models import Structure
+
+    places, _ = spread
+    stale = Structure.objects.get(pk=places[3].pk)  # loaded before the move below
+    places[3].latitude, places[3].longitude = 47.9, 2.7
+    places[3].save()
+    form = _form()
+    markers.whole_grid(form, markers.WHOLE_GRID_ZOOM, _next_version())
+    stale.name = "Nom corrigé"
+    stale.save()  # writes its old position back: the cell it leaves is the stored one
+    stamp = _next_version()
+    assert markers.patched(form, stamp) is not None
+    _same_grid(markers.whole_grid(form, markers.WHOLE_GRID_ZOOM, stamp), _built_anew(form))
+
+
+def test_a_failed_move_leaves_anything_changed_for_the_next_one(spread, monkeypatch):
+    from mediation import versioning
+
+    places, _ = spread
+    places[0].save()
+    monkeypatch.setattr(versioning, "_current", lambda: (_ for _ in ()).throw(DatabaseError()))
+    with pytest.raises(DatabaseError):
+        versioning.move_version()
+    assert versioning.pending_changes().all
