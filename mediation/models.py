@@ -496,24 +496,33 @@ def near_parameters(lat, lon, radius_km):
     }
 
 
-def page_of_located(using, located, params, *, offset, limit):
-    """(rows, total) of `StructureQuerySet.page_near()` from its `located_near()` statement."""
+def counted_page(using, sql, params, *, offset, limit):
+    """(rows, total): rows `offset` to `offset + limit` of `sql`, whose last column is
+    `COUNT(*) OVER ()` (left out of the rows), and how many rows it has in all; a
+    second statement, the count, only for a page past the end."""
     with connections[using].cursor() as cursor:
-        cursor.execute(
-            f"SELECT place, nearest, COUNT(*) OVER () FROM ({located}) disc "
-            "ORDER BY nearest, place LIMIT %s OFFSET %s",
-            [*params, limit, offset],
-        )
+        cursor.execute(f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset])
         fetched = cursor.fetchall()
         if fetched:
-            total = fetched[0][2]
+            total = fetched[0][-1]
         elif offset:  # past the end: the total, for the message
-            cursor.execute(f"SELECT COUNT(*) FROM ({located}) disc", params)
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) counted", params)
             total = cursor.fetchone()[0]
         else:
             total = 0
-    rows = [(pk, KM_PER_DEGREE * math.sqrt(squared)) for pk, squared, _ in fetched]
-    return rows, total
+    return [row[:-1] for row in fetched], total
+
+
+def page_of_located(using, located, params, *, offset, limit):
+    """(rows, total) of `StructureQuerySet.page_near()` from its `located_near()` statement."""
+    fetched, total = counted_page(
+        using,
+        f"SELECT place, nearest, COUNT(*) OVER () FROM ({located}) disc ORDER BY nearest, place",
+        params,
+        offset=offset,
+        limit=limit,
+    )
+    return [(pk, KM_PER_DEGREE * math.sqrt(squared)) for pk, squared in fetched], total
 
 
 # Discs tried in turn by `StructureQuerySet.nearest()`: a commune's few nearest

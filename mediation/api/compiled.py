@@ -18,12 +18,11 @@ The filters stay those of the FilterSet and the QuerySet's named queries: this
 module only says which values vary, and keeps what they compile to.
 """
 
-from django.db import connections
 from django.db.models import Count, Window
 from django_filters.constants import EMPTY_VALUES
 
 from mediation import statements
-from mediation.models import near_parameters, page_of_located
+from mediation.models import counted_page, near_parameters, page_of_located
 
 # Parameters whose value goes into the statement as one parameter, as it is:
 # each gets a stand-in. Every other parameter's value is part of the shape.
@@ -82,68 +81,63 @@ def _stand_in_data(filterset):
     return data
 
 
+def _statement(key, values, compiled, stand_in):
+    """(sql, params) of a request: its values filled into the statement kept for its
+    shape (`key`), or `compiled()`, the ORM's own. The first request of a shape also
+    compiles `stand_in()` — ((sql, params), the stand-in values) — and keeps the
+    statement by the rule of `mediation/statements.py`."""
+    kept = _statements.get(key) if key is not None else None
+    if kept not in (None, statements.MISSING):
+        sql, slots = kept
+        return sql, statements.fill(slots, values)
+    sql, params = compiled()
+    if kept is statements.MISSING:
+        _statements.put(key, statements.template((sql, params), values, *stand_in()))
+    return sql, params
+
+
 def page_near(filterset, queryset, *, offset, limit):
     """`filterset.filter_except_point(queryset).page_near(*filterset.point, …)`, from
     the statement kept for the request's shape of filters when there is one."""
     point = filterset.point
-    using = queryset.db
-    key = _shape(filterset, using)
-    kept = _statements.get(key) if key is not None else None
-    values = _values(filterset, point)
-    if kept not in (None, statements.MISSING):
-        sql, slots = kept
-        return page_of_located(
-            using, sql, statements.fill(slots, values), offset=offset, limit=limit
-        )
-    sql, params = filterset.filter_except_point(queryset).located_near(*point)
-    if kept is statements.MISSING:  # first request of this shape: compile it with stand-ins
+
+    def stand_in():
         stand_ins = near_parameters(*POINT_STAND_IN)
         stand_ins.update(STRING_STAND_INS)
         stand_ins.update(zip(BBOX_NAMES, BBOX_STAND_IN, strict=True))
         stand_in_queryset = filterset.filter_except_point(queryset, _stand_in_data(filterset))
-        stand_in = stand_in_queryset.located_near(*POINT_STAND_IN)
-        _statements.put(key, statements.template((sql, params), values, stand_in, stand_ins))
-    return page_of_located(using, sql, params, offset=offset, limit=limit)
+        return stand_in_queryset.located_near(*POINT_STAND_IN), stand_ins
+
+    sql, params = _statement(
+        _shape(filterset, queryset.db),
+        _values(filterset, point),
+        lambda: filterset.filter_except_point(queryset).located_near(*point),
+        stand_in,
+    )
+    return page_of_located(queryset.db, sql, params, offset=offset, limit=limit)
 
 
 def listed(queryset):
     """(sql, params) of the keys of `queryset`, in its order, each with the total
-    (`COUNT(*) OVER ()`), before its page: `_page_of_listed()` adds LIMIT and OFFSET."""
+    (`COUNT(*) OVER ()`), before its page: `counted_page()` adds LIMIT and OFFSET."""
     counted = queryset.values_list("pk").annotate(total=Window(Count("pk")))
     return counted.query.get_compiler(using=queryset.db).as_sql()
-
-
-def _page_of_listed(using, sql, params, *, offset, limit):
-    with connections[using].cursor() as cursor:
-        cursor.execute(f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset])
-        fetched = cursor.fetchall()
-        if fetched:
-            total = fetched[0][1]
-        elif offset:  # past the end: the total, for the message
-            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) listed", params)
-            total = cursor.fetchone()[0]
-        else:
-            total = 0
-    return [(pk,) for pk, _ in fetched], total
 
 
 def page_listed(filterset, queryset, *, offset, limit):
     """(rows, total) of `filterset.filter_except_point(queryset)` without a point: the
     page's keys as 1-tuples and how many places match, from the statement kept for
     the request's shape of filters (and ordering) when there is one."""
-    using = queryset.db
-    key = _shape(filterset, using, kind="listed")
-    kept = _statements.get(key) if key is not None else None
-    values = _values(filterset, None)
-    if kept not in (None, statements.MISSING):
-        sql, slots = kept
-        return _page_of_listed(
-            using, sql, statements.fill(slots, values), offset=offset, limit=limit
-        )
-    sql, params = listed(filterset.filter_except_point(queryset))
-    if kept is statements.MISSING:  # first request of this shape: compile it with stand-ins
+
+    def stand_in():
         stand_ins = dict(STRING_STAND_INS)
         stand_ins.update(zip(BBOX_NAMES, BBOX_STAND_IN, strict=True))
-        stand_in = listed(filterset.filter_except_point(queryset, _stand_in_data(filterset)))
-        _statements.put(key, statements.template((sql, params), values, stand_in, stand_ins))
-    return _page_of_listed(using, sql, params, offset=offset, limit=limit)
+        return listed(filterset.filter_except_point(queryset, _stand_in_data(filterset))), stand_ins
+
+    sql, params = _statement(
+        _shape(filterset, queryset.db, kind="listed"),
+        _values(filterset, None),
+        lambda: listed(filterset.filter_except_point(queryset)),
+        stand_in,
+    )
+    return counted_page(queryset.db, sql, params, offset=offset, limit=limit)
