@@ -300,15 +300,25 @@ function render(data) {
       title: `${count.toLocaleString("fr-FR")} lieux : zoomer`,
       keyboard: true,
     });
-    bubble.on("click", () => {
-      const zoom = map.leaflet.getZoom();
-      if (south === north && west === east) map.leaflet.setView([lat, lon], zoom + 2);
-      else map.leaflet.fitBounds([[south, west], [north, east]], { padding: [20, 20], maxZoom: zoom + 3 });
-    });
+    bubble.on("click", () =>
+      afterZoom(() => {
+        const zoom = map.leaflet.getZoom();
+        if (south === north && west === east) map.leaflet.setView([lat, lon], zoom + 2);
+        else map.leaflet.fitBounds([[south, west], [north, east]], { padding: [20, 20], maxZoom: zoom + 3 });
+      }),
+    );
     map.bubbles.addLayer(bubble);
   }
   if (activeId !== null) setActive(activeId, { from: "list" });
   return shown;
+}
+
+/** Run `move` now, or when the zoom under way ends: Leaflet drops a zoom asked
+ * while it still animates the last one (the first view's, 250 ms), and a bubble
+ * clicked that soon would do nothing. */
+function afterZoom(move) {
+  if (map.leaflet._animatingZoom) map.leaflet.once("zoomend", move);
+  else move();
 }
 
 let activeId = null;
