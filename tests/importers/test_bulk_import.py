@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from mediation import versioning
-from mediation.importers import Outcome, run_import
+from mediation.importers import Outcome, batch, run_import
 from mediation.importers.batch import ImportBatch
 from mediation.models import Structure, Tombstone
 from mediation.provenance import IMPORT_CHANGE_REASON
@@ -124,3 +124,60 @@ def test_a_dry_run_writes_nothing(tmp_path):
     assert report.count(Outcome.CREATED) == 1
     assert not Structure.objects.exists()
     assert not Structure.history.exists()
+
+
+def _analyzed_rows(table):
+    """The row count the planner's statistics hold for `table`, or None."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+            (count,) = cursor.fetchone()
+            return None if count < 0 else int(count)
+        cursor.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        if cursor.fetchone() is None:
+            return None
+        cursor.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = %s AND idx IS NULL", [table])
+        found = cursor.fetchone()
+        if found is None:  # a table with indexes has one line per index, each led by the count
+            cursor.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = %s", [table])
+            found = cursor.fetchone()
+        return None if found is None else int(found[0].split()[0])
+
+
+def test_an_import_refreshes_the_planners_statistics_after_commit(
+    tmp_path, django_capture_on_commit_callbacks
+):
+    # Without statistics SQLite chose a slower index for the search page at
+    # 100,000 places; an import now tells the planner how many rows it wrote.
+    table = Structure._meta.db_table
+    path = write_csv(
+        tmp_path / "lieux.csv",
+        [place(id=f"lieu-{n}", nom=f"Lieu numéro {n}") for n in range(1, 4)],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        report = run_import(path)
+    assert report.count(Outcome.CREATED) == 3
+    assert _analyzed_rows(table) == Structure.objects.count() == 3
+
+
+def test_a_dry_run_leaves_the_statistics_alone(tmp_path, django_capture_on_commit_callbacks):
+    path = write_csv(tmp_path / "lieux.csv", [place()])
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        run_import(path, dry_run=True)
+    assert callbacks == []
+
+
+def test_statistics_that_cannot_be_refreshed_leave_the_import_done(
+    tmp_path, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    class Missing:
+        class _meta:
+            db_table = "no_such_table_for_statistics"
+
+    monkeypatch.setattr(batch, "ANALYZED", (Missing,))
+    path = write_csv(tmp_path / "lieux.csv", [place()])
+    with django_capture_on_commit_callbacks(execute=True):
+        report = run_import(path)
+    assert report.count(Outcome.CREATED) == 1
+    assert Structure.objects.filter(uid="lieu-1").exists()  # still usable after the failure
+    assert "Statistiques du planificateur non rafraîchies" in caplog.text
