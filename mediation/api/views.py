@@ -346,7 +346,9 @@ class StructureViewSet(
             by_pk, kinds = rows_by_pk([row[0] for row in page])
             ordered = []
             for row in page:
-                item = by_pk[row[0]]
+                item = by_pk.get(row[0])
+                if item is None:  # deleted (by another request) between the two queries
+                    continue
                 if point:
                     item["distance_km"] = row[1]
                 ordered.append(item)

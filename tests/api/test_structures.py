@@ -373,3 +373,28 @@ def test_cors_is_open_for_reading_the_api_only(client):
     assert "POST" not in preflight["Access-Control-Allow-Methods"]
     assert "Access-Control-Allow-Origin" not in client.get("/", HTTP_ORIGIN="https://x.fr")
     assert client.post(URL, {}).status_code == 405
+
+
+@pytest.mark.parametrize("query", [{}, {"near": "47.3941,0.6848", "radius": 50}])
+def test_a_place_deleted_between_the_pages_keys_and_its_rows_is_left_out(
+    client, monkeypatch, query
+):
+    # Another server deletes a place after this request read the page's keys and
+    # before it read their rows: the answer leaves it out rather than failing.
+    from mediation.api import compiled, views
+
+    tours = commune("37261")
+    for name in ("Bibliothèque", "Centre social", "Maison France Services"):
+        StructureFactory(
+            name=name, commune=tours, latitude=tours.latitude, longitude=tours.longitude
+        )
+    gone = Structure.objects.get(name="Centre social")
+    read_keys = compiled.page_near if query else compiled.page_listed
+
+    def keys_then_deletion(*args, **kwargs):
+        found = read_keys(*args, **kwargs)
+        Structure.objects.filter(pk=gone.pk).delete()
+        return found
+
+    monkeypatch.setattr(views.compiled, "page_near" if query else "page_listed", keys_then_deletion)
+    assert sorted(names(client.get(URL, query))) == ["Bibliothèque", "Maison France Services"]
