@@ -333,7 +333,7 @@ def fill_synthetic(count=SYNTHETIC_COUNT):
     from django.db import connection
 
     from mediation import choices
-    from mediation.models import ServiceType, Structure
+    from mediation.models import ServiceType, Structure, refresh_kind_ids
     from territories.models import Commune
 
     communes = list(Commune.objects.values_list("pk", "latitude", "longitude", "postal_codes"))
@@ -377,6 +377,7 @@ def fill_synthetic(count=SYNTHETIC_COUNT):
             [through(structure_id=pk, servicetype_id=rng.choice(kinds).pk) for pk in ids],
             batch_size=5000,
         )
+        refresh_kind_ids()  # as the kinds' signals do, which bulk writes skip
         with connection.cursor() as cursor:
             # Steady state, as autovacuum leaves a table after a bulk load: the
             # visibility map lets PostgreSQL answer from the index alone.

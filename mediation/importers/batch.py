@@ -44,7 +44,7 @@ from mediation import versioning
 from mediation.after_commit import once_after_commit
 from mediation.context_processors import forget_demo_flag
 from mediation.merges import SourceIdentifier
-from mediation.models import Stop, Structure, Tombstone
+from mediation.models import Stop, Structure, Tombstone, refresh_kind_ids
 from mediation.provenance import KINDS, SourceSnapshot, snapshot_of
 from territories import coverage
 from territories.models import CommuneTable
@@ -316,19 +316,26 @@ class ImportBatch:
 
     def _write_kinds(self):
         through = Structure.kinds.through
-        removed, added = [], []
+        removed, added, changed = [], [], set()
         for structure, wanted in self.new_kinds.values():
             current = self.through.setdefault(structure.pk, {})
-            removed += [current.pop(slug) for slug in list(current) if slug not in wanted]
-            for slug in wanted:
-                if slug not in current:
-                    added.append(
-                        through(structure_id=structure.pk, servicetype_id=self.kinds[slug].pk)
-                    )
+            gone = [current.pop(slug) for slug in list(current) if slug not in wanted]
+            new = [slug for slug in wanted if slug not in current]
+            removed += gone
+            added += [
+                through(structure_id=structure.pk, servicetype_id=self.kinds[slug].pk)
+                for slug in new
+            ]
+            if gone or new:
+                changed.add(structure.pk)
+                structure.kind_ids = [
+                    str(pk) for pk in sorted(self.kinds[slug].pk for slug in wanted)
+                ]
         for part in _chunks(removed):
             through.objects.filter(pk__in=part).delete()
         for row in through.objects.bulk_create(added, batch_size=BATCH_SIZE):
             self.through[row.structure_id][self.slug_of_kind[row.servicetype_id]] = row.pk
+        refresh_kind_ids(changed)  # what the kinds' signals do, which bulk writes skip
         self.written = self.written or bool(removed or added)
 
     def _write_kinds_history(self, records):
@@ -458,11 +465,12 @@ def _update(structures, attnames):
 
 
 def field_values(structure):
-    """The place's stored values (attribute → value) but its modification date."""
+    """The place's stored values (attribute → value) but its modification date and
+    `kind_ids` (its kinds, which `_write_kinds()` writes and digests apart)."""
     return {
         f.attname: getattr(structure, f.attname)
         for f in Structure._meta.concrete_fields
-        if f.attname != "updated_at"
+        if f.attname not in ("updated_at", "kind_ids")
     }
 
 

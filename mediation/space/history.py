@@ -34,6 +34,7 @@ NOT_RESTORED = {
     "is_demo",
     "source",
     "source_id",
+    "kind_ids",  # not in the history: the kinds restored below write it
 }
 
 ACTIONS = {"+": "Création", "~": "Modification", "-": "Suppression"}
