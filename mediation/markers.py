@@ -564,7 +564,7 @@ def pins(places, stops, form, now=None, *, most=None):
     hours filters, as the clusters count them)."""
     by_hours = any(form.value(name) for name in HOURS_FILTERS)
     own = places.order_by("pk").values_list(
-        "pk", "latitude", "longitude", "name", "slug", "city", "opening_hours"
+        "pk", "latitude", "longitude", "name", "slug", "city", "kind_ids", "opening_hours"
     )
     own = list(own if most is None else own[: most + 1])
     if most is not None and len(own) > most:
@@ -576,6 +576,7 @@ def pins(places, stops, form, now=None, *, most=None):
         "structure__name",
         "structure__slug",
         "commune__name",
+        "structure__kind_ids",
         "place",
         "opening_hours",
     )
@@ -586,23 +587,14 @@ def pins(places, stops, form, now=None, *, most=None):
         # Each pin by its own hours: a place's at its address, a stop's where it stops.
         own = search.hours_filters(own, form, now)
         at_stops = search.hours_filters(at_stops, form, now)
-    own = [row[:-1] for row in own]
-    at_stops = [row[:-1] for row in at_stops]
-    ids = {row[0] for row in own} | {row[0] for row in at_stops}
-    kinds = {}
-    for structure_id, kind_id in (
-        Structure.kinds.through.objects.filter(structure_id__in=ids)
-        .order_by("servicetype_id")
-        .values_list("structure_id", "servicetype_id")
-    ):
-        kinds.setdefault(structure_id, []).append(kind_id)
+    # The kinds from the place's own `kind_ids`, read with it.
     rows = [
-        [pk, round(lat, 5), round(lon, 5), name, slug, city, kinds.get(pk, []), None]
-        for pk, lat, lon, name, slug, city in own
+        [pk, round(lat, 5), round(lon, 5), name, slug, city, [int(k) for k in kinds], None]
+        for pk, lat, lon, name, slug, city, kinds, _hours in own
     ]
     rows += [
-        [pk, round(lat, 5), round(lon, 5), name, slug, city, kinds.get(pk, []), place]
-        for pk, lat, lon, name, slug, city, place in at_stops
+        [pk, round(lat, 5), round(lon, 5), name, slug, city, [int(k) for k in kinds], place]
+        for pk, lat, lon, name, slug, city, kinds, place, _hours in at_stops
     ]
     return rows
 

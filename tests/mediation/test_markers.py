@@ -188,8 +188,9 @@ def test_a_filtered_view_closer_in_reads_its_few_pins_without_grouping(
     wanted[0].stops.all().delete()
     cache.clear()  # the answer kept for this version (a test's changes never commit)
     markers.directory_size(markers.structures_version()[0])
-    # The data version, the kinds' names, the places, their stops, their kinds.
-    with django_assert_num_queries(5):
+    # The data version, the kinds' names, the places and their stops (each with its
+    # kinds, from `kind_ids`).
+    with django_assert_num_queries(4):
         data = client.get(URL, asked).json()
     assert sorted(row[0] for row in data["rows"]) == sorted(p.pk for p in wanted)
 
@@ -207,8 +208,8 @@ def test_closer_in_the_finest_grid_kept_tells_pins_from_clusters(
     with django_assert_num_queries(4):
         data = client.get(URL, around).json()
     assert sum(cluster[2] for cluster in data["clusters"]) == 4
-    # Châteauroux alone: three at most, read as pins (places, stops, kinds), no GROUP BY.
-    with django_assert_num_queries(5):
+    # Châteauroux alone: three at most, read as pins (places, stops), no GROUP BY.
+    with django_assert_num_queries(4):
         data = client.get(URL, {**around, "bbox": "1.60,46.78,1.75,46.84"}).json()
     assert sorted(row[0] for row in data["rows"]) == sorted(p.pk for p in wanted)
 
@@ -223,8 +224,8 @@ def test_closer_in_a_view_cutting_the_grids_cells_reads_its_pins_first(
     far = {"bbox": REGION_BOX, "zoom": str(markers.WHOLE_GRID_ZOOM)}
     assert sum(c[2] for c in client.get(URL, far).json()["clusters"]) == 4  # the grid, kept
     # The grid says "0 to 4": the data version, the kinds' names, the places, their
-    # stops, their kinds; no GROUP BY.
-    with django_assert_num_queries(5):
+    # stops; no GROUP BY.
+    with django_assert_num_queries(4):
         data = client.get(URL, {"bbox": "1.69,46.79,1.72,46.81", "zoom": "13"}).json()
     assert sorted(row[0] for row in data["rows"]) == sorted(p.pk for p in inside)
 
