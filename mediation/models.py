@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, RegexValidator
-from django.db import connections, models
+from django.db import connections, models, transaction
 from django.db.models import (
     ExpressionWrapper,
     F,
@@ -451,7 +451,7 @@ def _has_kind(slugs):
     whatever the kinds' ids)."""
     condition = Q(pk__in=[])
     for slug in slugs:
-        kind = Subquery(ServiceType.objects.filter(slug=slug).values("pk")[:1])
+        kind = Subquery(ServiceType.objects.filter(slug=slug).order_by().values("pk")[:1])
         separator = Value(SEPARATOR, output_field=models.TextField())
         pattern = Concat(separator, Cast(kind, models.TextField()), separator)
         condition |= Q(kind_ids__contains=pattern)
@@ -483,25 +483,32 @@ def refresh_kind_ids(pks=None, *, using="default"):
     quote = connection.ops.quote_name
     table = quote(Structure._meta.db_table)
     through = quote(Structure.kinds.through._meta.db_table)
-    if connection.vendor == "postgresql":
-        ids = "(SELECT '|' || string_agg(k.servicetype_id::text, '|' ORDER BY k.servicetype_id) || '|'"
-        among = f"{table}.id = ANY(%s)"
+    postgresql = connection.vendor == "postgresql"
+    of_place = f"FROM {through} k WHERE k.structure_id = {table}.id"
+    if postgresql:
+        joined = (
+            f"SELECT '|' || string_agg(k.servicetype_id::text, '|' ORDER BY 1) || '|' {of_place}"
+        )
+        among = "id = ANY(%s)"
     else:
-        # SQLite walks the (structure, kind) unique index: the ids come in order.
-        ids = "(SELECT '|' || group_concat(k.servicetype_id, '|') || '|'"
-        among = f"{table}.id IN (SELECT value FROM json_each(%s))"
-    sql = (
-        f"UPDATE {table} SET kind_ids = COALESCE({ids} FROM {through} k "
-        f"WHERE k.structure_id = {table}.id), '')"
-    )
-    with connection.cursor() as cursor:
+        ordered = f"SELECT k.servicetype_id AS i {of_place} ORDER BY 1"
+        joined = f"SELECT '|' || group_concat(i, '|') || '|' FROM ({ordered})"
+        among = "id IN (SELECT value FROM json_each(%s))"
+    sql = f"UPDATE {table} SET kind_ids = COALESCE(({joined}), '')"
+    with transaction.atomic(using=using), connection.cursor() as cursor:
         if pks is None:
             cursor.execute(sql)
             return
         pks = sorted({int(pk) for pk in pks})
         for start in range(0, len(pks), KIND_IDS_CHUNK):
             part = pks[start : start + KIND_IDS_CHUNK]
-            value = part if connection.vendor == "postgresql" else json.dumps(part)
+            value = part if postgresql else json.dumps(part)
+            if postgresql:
+                # Locked first, in a statement of its own: the UPDATE after it then
+                # reads the kinds a concurrent writer of these places committed (an
+                # UPDATE that waited for a row reads the table as it was before).
+                locking = f"SELECT id FROM {table} WHERE {among} ORDER BY id FOR UPDATE"
+                cursor.execute(locking, [value])
             cursor.execute(f"{sql} WHERE {among}", [value])
 
 
@@ -1068,15 +1075,18 @@ class Structure(ValidatedModel):
 
     def save(self, *args, **kwargs):
         self.prepare_save(kwargs)
-        if self.pk is not None and kwargs.get("update_fields") is None:
-            # What the kinds' table says, not what this copy read before a change
-            # of its kinds (a form saves the place, then its kinds; the API, both).
-            self.kind_ids = kind_ids_of([self.pk]).get(self.pk, [])
         super().save(*args, **kwargs)
         self._loaded_information = self._information()
 
     def get_absolute_url(self):
         return object_path("mediation:structure", self.slug)
+
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
+        # A saved place never writes its `kind_ids`: `refresh_kind_ids()` alone does,
+        # from the kinds' table. A copy read before a change of its kinds (a form
+        # open while an import runs, a fixture loaded again) cannot write it back.
+        values = [value for value in values if value[0].attname != "kind_ids"]
+        return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
 
     def prepare_save(self, kwargs=None):
         """What every write does before the row is written: the derived values (contact

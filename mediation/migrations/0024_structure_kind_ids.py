@@ -7,9 +7,17 @@ import mediation.fields
 
 
 def fill(apps, schema_editor):
-    from mediation.models import refresh_kind_ids
-
-    refresh_kind_ids(using=schema_editor.connection.alias)
+    """What `mediation.models.refresh_kind_ids()` does for every place, as it was
+    when this migration was written (a migration does not follow later code)."""
+    of_place = (
+        "FROM mediation_structure_kinds k WHERE k.structure_id = mediation_structure.id"
+    )
+    if schema_editor.connection.vendor == "postgresql":
+        joined = f"SELECT '|' || string_agg(k.servicetype_id::text, '|' ORDER BY 1) || '|' {of_place}"
+    else:
+        ordered = f"SELECT k.servicetype_id AS i {of_place} ORDER BY 1"
+        joined = f"SELECT '|' || group_concat(i, '|') || '|' FROM ({ordered})"
+    schema_editor.execute(f"UPDATE mediation_structure SET kind_ids = COALESCE(({joined}), '')")
 
 
 class Migration(migrations.Migration):

@@ -94,3 +94,17 @@ def test_refreshing_every_place_rebuilds_the_column_from_the_kinds_table():
     refresh_kind_ids()
     assert stored(first) == [epn.pk]
     assert stored(second) == [kind("mediatheque").pk]
+
+
+def test_a_fixture_loaded_again_keeps_the_kind_ids():
+    # loaddata writes the row as the file has it (no kind_ids), and its kinds
+    # unchanged send no signal: the saved row must not lose its kind_ids.
+    from django.core import serializers
+
+    mediatheque = kind("mediatheque")
+    library = StructureFactory(kinds=[mediatheque])
+    document = serializers.serialize("python", [library])
+    del document[0]["fields"]["kind_ids"]
+    for loaded in serializers.deserialize("python", document):
+        loaded.save()
+    assert stored(library) == [mediatheque.pk]
