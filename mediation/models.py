@@ -26,8 +26,8 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Cast, Concat, Sqrt
-from django.db.models.lookups import In, Range
+from django.db.models.functions import Cast, Concat, Sqrt, StrIndex
+from django.db.models.lookups import GreaterThan, In, Range
 from django.db.models.signals import m2m_changed, post_delete, pre_delete
 from django.dispatch import receiver
 from django.urls import get_script_prefix, get_urlconf, reverse
@@ -445,16 +445,24 @@ class _AmongIds(In):
 
 
 def _has_kind(slugs):
-    """The condition "`kind_ids` holds the id of one of the kinds `slugs`": a LIKE on
-    the place's own column, its pattern ("%|7|%") made by the database from the
-    kinds' table, once per statement (no query before it, the same statement text
-    whatever the kinds' ids)."""
+    """The condition "`kind_ids` holds the id of one of the kinds `slugs`": the
+    position of "|7|" in the place's own column, that string made by the database
+    from the kinds' table once per statement (no query before it, the same statement
+    text whatever the kinds' ids).
+
+    Not a LIKE: Django escapes an expression's pattern with three REPLACE()s that
+    SQLite evaluated again for every place of the box (near&type at 100,000 places,
+    10 km around Tours: 9.7 ms instead of 2.5)."""
+    separator = Value(SEPARATOR, output_field=models.TextField())
     condition = Q(pk__in=[])
     for slug in slugs:
-        kind = Subquery(ServiceType.objects.filter(slug=slug).order_by().values("pk")[:1])
-        separator = Value(SEPARATOR, output_field=models.TextField())
-        pattern = Concat(separator, Cast(kind, models.TextField()), separator)
-        condition |= Q(kind_ids__contains=pattern)
+        needle = Subquery(
+            ServiceType.objects.filter(slug=slug)
+            .order_by()
+            .annotate(needle=Concat(separator, Cast("pk", models.TextField()), separator))
+            .values("needle")[:1]
+        )
+        condition |= Q(GreaterThan(StrIndex("kind_ids", needle), 0))
     return condition
 
 
