@@ -575,12 +575,16 @@ def near_parameters(lat, lon, radius_km):
     }
 
 
-def counted_page(using, sql, params, *, offset, limit):
+def counted_page(using, sql, params, *, offset, limit, around=None):
     """(rows, total): rows `offset` to `offset + limit` of `sql`, whose last column is
     `COUNT(*) OVER ()` (left out of the rows), and how many rows it has in all; a
-    second statement, the count, only for a page past the end."""
+    second statement, the count, only for a page past the end. `around(sql, params)`,
+    when given, puts the page in a larger statement, whose rows end with the total too."""
+    paged, paged_params = f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
+    if around is not None:
+        paged, paged_params = around(paged, paged_params)
     with connections[using].cursor() as cursor:
-        cursor.execute(f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset])
+        cursor.execute(paged, paged_params)
         fetched = cursor.fetchall()
         if fetched:
             total = fetched[0][-1]
@@ -592,16 +596,21 @@ def counted_page(using, sql, params, *, offset, limit):
     return [row[:-1] for row in fetched], total
 
 
+def km_of_squared_degrees(squared):
+    """The distance in km of a squared distance in (planar) degrees (`SquaredDegrees`)."""
+    return KM_PER_DEGREE * math.sqrt(squared)
+
+
+def located_page(located):
+    """The statement of `located_near()`'s places (`located`), nearest first, as (place,
+    rank, total): `rank` the squared distance in degrees, `total` how many places."""
+    return f"SELECT place, nearest, COUNT(*) OVER () FROM ({located}) disc ORDER BY nearest, place"
+
+
 def page_of_located(using, located, params, *, offset, limit):
     """(rows, total) of `StructureQuerySet.page_near()` from its `located_near()` statement."""
-    fetched, total = counted_page(
-        using,
-        f"SELECT place, nearest, COUNT(*) OVER () FROM ({located}) disc ORDER BY nearest, place",
-        params,
-        offset=offset,
-        limit=limit,
-    )
-    return [(pk, KM_PER_DEGREE * math.sqrt(squared)) for pk, squared in fetched], total
+    fetched, total = counted_page(using, located_page(located), params, offset=offset, limit=limit)
+    return [(pk, km_of_squared_degrees(squared)) for pk, squared in fetched], total
 
 
 # Discs tried in turn by `StructureQuerySet.nearest()`: a commune's few nearest

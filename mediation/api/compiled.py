@@ -11,7 +11,7 @@ differs is one named value, and filling either set back in gives the ORM's own);
 later requests of that shape only fill their values in.
 
 The list without `near` (`bbox`, `commune`…, ordered by name or `ordering`) is kept
-by the same rule (`page_listed()`): the ORM built and compiled its statement for
+by the same rule (`listed_page()`): the ORM built and compiled its statement for
 every request, which took longer than running it.
 
 The filters stay those of the FilterSet and the QuerySet's named queries: this
@@ -19,10 +19,11 @@ module only says which values vary, and keeps what they compile to.
 """
 
 from django.db.models import Count, Window
+from django.db.models.functions import RowNumber
 from django_filters.constants import EMPTY_VALUES
 
 from mediation import statements
-from mediation.models import counted_page, near_parameters, page_of_located
+from mediation.models import located_page, near_parameters
 
 # Parameters whose value goes into the statement as one parameter, as it is:
 # each gets a stand-in. Every other parameter's value is part of the shape.
@@ -96,9 +97,11 @@ def _statement(key, values, compiled, stand_in):
     return sql, params
 
 
-def page_near(filterset, queryset, *, offset, limit):
-    """`filterset.filter_except_point(queryset).page_near(*filterset.point, …)`, from
-    the statement kept for the request's shape of filters when there is one."""
+def near_page(filterset, queryset):
+    """(sql, params) of the places of `filterset.filter_except_point(queryset)` in the
+    disc of `filterset.point`, nearest first, as (place, rank, total) — `rank` the
+    squared distance (`located_page()`) — from the statement kept for the request's
+    shape of filters when there is one."""
     point = filterset.point
 
     def stand_in():
@@ -114,30 +117,33 @@ def page_near(filterset, queryset, *, offset, limit):
         lambda: filterset.filter_except_point(queryset).located_near(*point),
         stand_in,
     )
-    return page_of_located(queryset.db, sql, params, offset=offset, limit=limit)
+    return located_page(sql), params
 
 
 def listed(queryset):
-    """(sql, params) of the keys of `queryset`, in its order, each with the total
-    (`COUNT(*) OVER ()`), before its page: `counted_page()` adds LIMIT and OFFSET."""
-    counted = queryset.values_list("pk").annotate(total=Window(Count("pk")))
+    """(sql, params) of the keys of `queryset` in its order as (place, rank, total):
+    `rank` the row's position in that order, `total` how many rows (`COUNT(*) OVER
+    ()`), before its page: `serializers.page_rows()` adds LIMIT and OFFSET."""
+    order = queryset.query.order_by or queryset.model._meta.ordering
+    counted = queryset.values_list("pk").annotate(
+        rank=Window(RowNumber(), order_by=list(order)), total=Window(Count("pk"))
+    )
     return counted.query.get_compiler(using=queryset.db).as_sql()
 
 
-def page_listed(filterset, queryset, *, offset, limit):
-    """(rows, total) of `filterset.filter_except_point(queryset)` without a point: the
-    page's keys as 1-tuples and how many places match, from the statement kept for
-    the request's shape of filters (and ordering) when there is one."""
+def listed_page(filterset, queryset):
+    """(sql, params) of `filterset.filter_except_point(queryset)` without a point, as
+    (place, rank, total) (`listed()`), from the statement kept for the request's
+    shape of filters (and ordering) when there is one."""
 
     def stand_in():
         stand_ins = dict(STRING_STAND_INS)
         stand_ins.update(zip(BBOX_NAMES, BBOX_STAND_IN, strict=True))
         return listed(filterset.filter_except_point(queryset, _stand_in_data(filterset))), stand_ins
 
-    sql, params = _statement(
+    return _statement(
         _shape(filterset, queryset.db, kind="listed"),
         _values(filterset, None),
         lambda: listed(filterset.filter_except_point(queryset)),
         stand_in,
     )
-    return counted_page(queryset.db, sql, params, offset=offset, limit=limit)

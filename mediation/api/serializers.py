@@ -12,8 +12,7 @@ benchmarks/api_speed.py. Both take their fields from `mediation.standard`.
 Nothing here reads a user account: only fields listed below are output.
 """
 
-import orjson
-from django.db import connections, router
+from django.db import connections
 from django.db.models import BooleanField, F, Func
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -21,7 +20,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from mediation import exporters, standard, statements
-from mediation.models import ServiceType, Stop, Structure, deduced_sources, information_date
+from mediation.models import (
+    ServiceType,
+    Stop,
+    Structure,
+    counted_page,
+    deduced_sources,
+    information_date,
+)
 from territories.models import POPULATION_YEAR, BassinDeVie, Commune
 
 # Computed by both paths below rather than read from one attribute.
@@ -93,77 +99,84 @@ def structure_values(queryset, *, distance=False):
     return queryset.values(*columns)
 
 
-class _AmongKeys(Func):
-    """The condition "the row's key is one of `keys`", the keys given as ONE parameter
-    (an array on PostgreSQL, a JSON list on SQLite): the statement's text is the
-    same whatever the page, so it is compiled once (see `_RowsStatement`)."""
+class _InPage(Func):
+    """The condition "the row's key is one of the page's": the keys of `page`, the
+    statement's WITH (see `_PageRowsStatement`)."""
 
     output_field = BooleanField()
 
-    def __init__(self, keys):
+    def __init__(self):
         super().__init__(F("pk"))
-        self.keys = keys
 
     def as_sql(self, compiler, connection, **extra_context):
         pk, params = compiler.compile(self.source_expressions[0])
-        return f"{pk} IN (SELECT value FROM json_each(%s))", [*params, self.keys]
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        pk, params = compiler.compile(self.source_expressions[0])
-        return f"{pk} = ANY(%s)", [*params, self.keys]
+        return f"{pk} IN (SELECT place FROM page)", params
 
 
-class _RowsStatement:
-    """The SQL of `rows_by_pk()` and what reads its rows, built by the ORM once per
-    database: building and compiling that query (some fifty columns, four joins)
-    took more Python time than reading its rows."""
+class _PageRowsStatement:
+    """A page of the list and its places' rows in one statement: `page` (the list's
+    statement, its keys in its order as (place, rank, total) — `rank` orders the
+    list, `total` counts it) cut to the page, then the rows of its places with
+    their kinds, one line per place and kind, in the page's order.
 
-    KEYS = object()  # where the keys go among the parameters
+    The rows' part is the ORM's query (some fifty columns, four joins), built and
+    compiled once per database: building it took more Python time than reading
+    its rows. One statement rather than the keys, then their rows: one round
+    trip less, and no place deleted between the two."""
 
     def __init__(self, connection):
-        queryset = structure_values(
-            structure_queryset(Structure.objects.filter(_AmongKeys(self.KEYS)))
-        )
-        queryset = queryset.annotate(kind=F("kinds__slug")).order_by("kinds__order", "kinds__slug")
+        queryset = structure_values(structure_queryset(Structure.objects.filter(_InPage())))
+        queryset = queryset.annotate(kind=F("kinds__slug"), kind_order=F("kinds__order"))
         query = queryset.query
         compiler = query.get_compiler(connection=connection)
-        self.sql, params = compiler.as_sql()
-        self.keys_at = params.index(self.KEYS)
-        self.params = list(params)
+        self.shown, self.params = compiler.as_sql()
         self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
         self.reading = statements.reader(compiler)
 
-    def rows(self, connection, pks):
-        """The (converted) rows of the places `pks`, as `structure_values()` dicts."""
-        params = list(self.params)
-        params[self.keys_at] = [int(pk) for pk in pks]
-        if connection.vendor != "postgresql":
-            params[self.keys_at] = orjson.dumps(params[self.keys_at]).decode()
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            fetched = cursor.fetchall()
-        for values in statements.converted(fetched, self.reading, connection):
-            yield dict(zip(self.names, values, strict=True))
+    def lines(self, connection, page, params, *, offset, limit):
+        """([(row, kinds, rank)], total) of the page `offset`, `offset + limit` of the
+        statement `page` (with `params`): each place's `structure_values()` row, its
+        kind slugs in their order, its rank. A second statement, the count, only for
+        a page past the end."""
+
+        def around(paged, paged_params):
+            return (
+                f"WITH page (place, rank, total) AS ({paged}) "
+                f"SELECT shown.*, page.rank, page.total FROM page "
+                f"JOIN ({self.shown}) shown ON shown.pk = page.place "
+                f"ORDER BY page.rank, page.place, shown.kind_order, shown.kind",
+                [*paged_params, *self.params],
+            )
+
+        fetched, total = counted_page(
+            connection.alias, page, params, offset=offset, limit=limit, around=around
+        )
+        lines, by_pk = [], {}
+        converted = statements.converted(fetched, self.reading, connection)
+        for values, raw in zip(converted, fetched, strict=True):
+            row = dict(zip(self.names, values, strict=True))
+            kind, _ = row.pop("kind"), row.pop("kind_order")
+            line = by_pk.get(row["pk"])
+            if line is None:
+                line = by_pk[row["pk"]] = (row, [], raw[-1])
+                lines.append(line)
+            if kind is not None:
+                line[1].append(kind)
+        return lines, total
 
 
-_ROWS_STATEMENTS = {}
+_PAGE_ROWS_STATEMENTS = {}
 
 
-def rows_by_pk(pks):
-    """({pk: `structure_values()` row}, {pk: kind slugs}) of the places `pks`, in one
-    query: one line per place and kind, the kinds in their order."""
-    connection = connections[router.db_for_read(Structure)]
-    statement = _ROWS_STATEMENTS.get(connection.alias)
+def page_rows(using, page, params, *, offset, limit):
+    """([(row, kinds, rank)], total): the places of the page `offset` to `offset +
+    limit` of the statement `page` (SQL of (place, rank, total), ordered; with
+    `params`) with their rows, in one statement (see `_PageRowsStatement`)."""
+    connection = connections[using]
+    statement = _PAGE_ROWS_STATEMENTS.get(connection.alias)
     if statement is None:
-        statement = _ROWS_STATEMENTS[connection.alias] = _RowsStatement(connection)
-    rows, kinds = {}, {}
-    for line in statement.rows(connection, pks):
-        kind = line.pop("kind")
-        if line["pk"] not in rows:
-            rows[line["pk"]], kinds[line["pk"]] = line, []
-        if kind is not None:
-            kinds[line["pk"]].append(kind)
-    return rows, kinds
+        statement = _PAGE_ROWS_STATEMENTS[connection.alias] = _PageRowsStatement(connection)
+    return statement.lines(connection, page, params, offset=offset, limit=limit)
 
 
 def kinds_by_structure(pks):

@@ -61,13 +61,13 @@ from mediation.api.serializers import (
     ServiceTypeSerializer,
     StructureDetailSerializer,
     StructureListItemSerializer,
-    rows_by_pk,
+    page_rows,
     structure_queryset,
     structure_rows,
     structure_values,
 )
 from mediation.api.write import StructureWriteMixin, etag  # PATCH, for the mediators
-from mediation.models import ServiceType, Stop, Structure
+from mediation.models import ServiceType, Stop, Structure, km_of_squared_degrees
 from mediation.versioning import structures_version
 from territories import coverage
 from territories.models import BassinDeVie, Commune
@@ -326,32 +326,24 @@ class StructureViewSet(
         def build():
             filterset = StrictFilterBackend().valid_filterset(request, self.get_queryset(), self)
             point = filterset.point
+            queryset = filterset.queryset.all()
+            # The page's places with their rows and the total, in one statement
+            # (`page_rows()`) around the list's own, compiled once per shape of
+            # filters: near a point, nearest first (the rank, a squared distance);
+            # otherwise in the list's order.
             if point:
-                # The page's keys with their distance, and the total, in one statement,
-                # compiled once per shape of filters.
-                page_size, _, offset = self.paginator.window(request)
-                rows, total = compiled.page_near(
-                    filterset, filterset.queryset.all(), offset=offset, limit=page_size
-                )
-                page = self.paginator.counted_page(rows, total, request)
+                page_sql, params = compiled.near_page(filterset, queryset)
             else:
-                # The page's keys and the total in one query (`COUNT(*) OVER ()`) over a
-                # light query: no joins, no column but the key; compiled once per shape.
-                page_size, _, offset = self.paginator.window(request)
-                rows, total = compiled.page_listed(
-                    filterset, filterset.queryset.all(), offset=offset, limit=page_size
-                )
-                page = self.paginator.counted_page(rows, total, request)
-            # Then the full rows of this page only, with their kinds, in a second one.
-            by_pk, kinds = rows_by_pk([row[0] for row in page])
-            ordered = []
-            for row in page:
-                item = by_pk.get(row[0])
-                if item is None:  # deleted (by another request) between the two queries
-                    continue
+                page_sql, params = compiled.listed_page(filterset, queryset)
+            page_size, _, offset = self.paginator.window(request)
+            lines, total = page_rows(queryset.db, page_sql, params, offset=offset, limit=page_size)
+            page = self.paginator.counted_page(lines, total, request)
+            ordered, kinds = [], {}
+            for row, row_kinds, rank in page:
                 if point:
-                    item["distance_km"] = row[1]
-                ordered.append(item)
+                    row["distance_km"] = km_of_squared_degrees(rank)
+                ordered.append(row)
+                kinds[row["pk"]] = row_kinds
             return self.get_paginated_response(structure_rows(ordered, request, kinds))
 
         return self.handle_conditional(request, build)

@@ -376,25 +376,26 @@ def test_cors_is_open_for_reading_the_api_only(client):
 
 
 @pytest.mark.parametrize("query", [{}, {"near": "47.3941,0.6848", "radius": 50}])
-def test_a_place_deleted_between_the_pages_keys_and_its_rows_is_left_out(
-    client, monkeypatch, query
-):
-    # Another server deletes a place after this request read the page's keys and
-    # before it read their rows: the answer leaves it out rather than failing.
-    from mediation.api import compiled, views
-
+def test_the_page_and_its_places_rows_are_read_in_one_statement(client, query):
+    # The page's keys and their rows in one statement: no place deleted by another
+    # server between two reads, and one round trip to the database per list (the
+    # data version aside), whatever the page size.
     tours = commune("37261")
     for name in ("Bibliothèque", "Centre social", "Maison France Services"):
-        StructureFactory(
+        place = StructureFactory(
             name=name, commune=tours, latitude=tours.latitude, longitude=tours.longitude
         )
-    gone = Structure.objects.get(name="Centre social")
-    read_keys = compiled.page_near if query else compiled.page_listed
-
-    def keys_then_deletion(*args, **kwargs):
-        found = read_keys(*args, **kwargs)
-        Structure.objects.filter(pk=gone.pk).delete()
-        return found
-
-    monkeypatch.setattr(views.compiled, "page_near" if query else "page_listed", keys_then_deletion)
-    assert sorted(names(client.get(URL, query))) == ["Bibliothèque", "Maison France Services"]
+        place.kinds.set(ServiceType.objects.all()[:2])
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(URL, query | {"page_size": 2}).json()
+    # Same position: nearest first, then the oldest; by name without a point.
+    assert [item["nom"] for item in body["results"]] == ["Bibliothèque", "Centre social"]
+    assert body["count"] == 3
+    assert all(len(item["types"]) == 2 for item in body["results"])
+    assert len([q for q in queries if "mediation_structure" in q["sql"]]) == 1
+    last = client.get(URL, query | {"page_size": 2, "page": 2}).json()
+    assert [item["nom"] for item in last["results"]] == ["Maison France Services"]
+    assert last["count"] == 3
+    past = client.get(URL, query | {"page_size": 2, "page": 3})
+    assert past.status_code == 404
