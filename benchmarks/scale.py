@@ -348,9 +348,11 @@ def markers_figures(timed, sample, rng):
     data version moves, the grids are carried over, `markers.prepare()`; the
     writer pays that, timed apart); `après un import`: the version moved by a
     write that did not say what it changed (a bulk import): every grid is built
-    anew; `froid`: the server's cache emptied before each request (nothing
-    prepared: a cache lost); `vues nouvelles`: views not asked before, in the
-    same data version; then the same URLs again."""
+    anew; `froid`: the shared cache emptied before each request (a cache lost:
+    the grids this process kept serve); `froid, processus neuf`: the process's
+    grids emptied too (a server just started while the cache was lost: nothing
+    prepared); `vues nouvelles`: views not asked before, in the same data
+    version; then the same URLs again."""
     from django.core.cache import cache
     from django.test import override_settings
 
@@ -365,6 +367,11 @@ def markers_figures(timed, sample, rng):
         "pins par réponse au plus": markers.VIEW_MAX_PINS,
     }
     cold = cache.clear
+
+    def new_process():
+        cache.clear()
+        markers._local_grids.clear()
+
     edited = list(Structure.objects.published().values_list("pk", flat=True)[::997])
 
     @override_settings(COVERAGE_ON_COMMIT=False)  # the communes' distances: not the map's
@@ -422,6 +429,10 @@ def markers_figures(timed, sample, rng):
             ),
             "froid type=mediatheque": timed(
                 "/carte/lieux.json", [v | {"type": "mediatheque"} for v in views], before=cold
+            ),
+            "froid, processus neuf": timed("/carte/lieux.json", views, before=new_process),
+            "froid, processus neuf, service=demarches": timed(
+                "/carte/lieux.json", demarches, before=new_process
             ),
         }
         # Other visitors: the same data version, views not asked before.

@@ -66,7 +66,7 @@ from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
 from django.views.decorators.http import require_GET
 
-from mediation import search
+from mediation import search, statements
 from mediation.forms import SearchForm
 from mediation.models import ServiceType, Stop, Structure
 from mediation.versioning import pending_changes, structures_version, version_moved
@@ -105,6 +105,12 @@ PATCH_DEPTH = 16
 RECENT_FILTERS = 8
 RECENT_FILTERS_KEY = "mediation:markers-recent-filters"
 PATCH_MAX_CELLS = 64
+# The finest whole grids (`whole_grid`) of the latest versions and filters are also
+# kept in each process: a shared cache lost or unreachable does not make every
+# view far out wait for a GROUP BY over the whole directory. A key names its data
+# version, so a copy is never stale. Each is a few thousand cells at most (about
+# 2,000 for the region's 100,000 places, one per 7 km square): well under 1 MB.
+LOCAL_GRIDS = 8
 # A position this close to a cell's edge (in degrees) marks both cells changed:
 # the database's FLOOR and Python's may round the division differently there.
 EDGE = 1e-9
@@ -193,6 +199,7 @@ def parse(query):
 
 # The directory's marker count, per data version, in this process.
 _size = (None, 0)
+_local_grids = statements.Kept(LOCAL_GRIDS)
 
 
 def _size_key(stamp):
@@ -302,6 +309,25 @@ def coarser(cells, levels):
     return grouped
 
 
+def _kept_grid(key):
+    """The grid kept under `key` in the shared cache or, when the cache lost it (or
+    cannot be reached), in this process (`_local_grids`), put back in the cache for
+    the other servers; None when neither has it."""
+    cells = cache.get(key)
+    if cells is None:
+        cells = _local_grids.get(key)
+        if cells is statements.MISSING:
+            return None
+        cache.set(key, cells, GRID_TTL)
+    return cells
+
+
+def _keep_grid(key, cells, *, local=False):
+    cache.set(key, cells, GRID_TTL)
+    if local:
+        _local_grids.put(key, cells)
+
+
 def whole_grid(form, zoom, stamp, *, remember=True):
     """`grid()` of every marker passing the filters, at `zoom` ≤ `WHOLE_GRID_ZOOM`,
     kept per data version: far out, a view holds most of the directory, and every
@@ -309,7 +335,7 @@ def whole_grid(form, zoom, stamp, *, remember=True):
     is read from the database (one GROUP BY per version and filters); the coarser
     ones are derived from it."""
     key = _grid_key(stamp, form, zoom)
-    cells = cache.get(key)
+    cells = _kept_grid(key) if zoom == WHOLE_GRID_ZOOM else cache.get(key)
     if cells is None:
         if zoom < WHOLE_GRID_ZOOM:
             cells = coarser(whole_grid(form, WHOLE_GRID_ZOOM, stamp), WHOLE_GRID_ZOOM - zoom)
@@ -319,7 +345,7 @@ def whole_grid(form, zoom, stamp, *, remember=True):
                 cells = grid(*_markers(form), zoom)
             if remember:
                 _remember(form)
-        cache.set(key, cells, GRID_TTL)
+        _keep_grid(key, cells, local=zoom == WHOLE_GRID_ZOOM)
     return cells
 
 
@@ -367,7 +393,7 @@ def patched(form, stamp):
         changed |= cells
         if len(changed) > PATCH_MAX_CELLS:
             return None
-        base = cache.get(_grid_key(previous, form, WHOLE_GRID_ZOOM))
+        base = _kept_grid(_grid_key(previous, form, WHOLE_GRID_ZOOM))
         if base is not None:
             break
         current = previous
@@ -662,7 +688,7 @@ def _count_in_view(form, span, zoom, stamp):
     grid when it is kept: its cells wholly inside the view; each cell's count in
     the share of its area the view covers; the cells touching the view. (None,
     None, None) when that grid is not kept (nothing is computed for it)."""
-    finest = cache.get(_grid_key(stamp, form, WHOLE_GRID_ZOOM))
+    finest = _kept_grid(_grid_key(stamp, form, WHOLE_GRID_ZOOM))
     if finest is None:
         return None, None, None
     levels = zoom - WHOLE_GRID_ZOOM

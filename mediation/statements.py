@@ -29,8 +29,8 @@ MISSING = object()
 
 
 class Kept:
-    """Statements kept by a process, the least recently used dropped past
-    `capacity`; shared by the threads of a gthread worker."""
+    """What a process keeps (statements, the map's grids), the least recently used
+    dropped past `capacity`; shared by the threads of a gthread worker."""
 
     def __init__(self, capacity):
         self.capacity = capacity
@@ -38,8 +38,8 @@ class Kept:
         self._lock = threading.Lock()
 
     def get(self, key):
-        """The statement kept for `key`, None when that shape is never kept, or
-        `MISSING` when it has not been tried yet."""
+        """What is kept for `key` (for a statement, None when that shape is never
+        kept), or `MISSING` when nothing is."""
         with self._lock:
             found = self._items.get(key, MISSING)
             if found is not MISSING:

@@ -54,8 +54,12 @@ def new_data_version(request):
 @pytest.fixture(autouse=True)
 def fresh_cache():
     """Each test starts with an empty cache: no abuse-limit count (mediation/abuse.py)
-    nor rate-limit count left by an earlier test for the same test address."""
+    nor rate-limit count left by an earlier test for the same test address), and
+    no map grid kept by the process for an earlier test (mediation/markers.py)."""
+    from mediation import markers
+
     cache.clear()
+    markers._local_grids.clear()
 
 
 @pytest.fixture(autouse=True)

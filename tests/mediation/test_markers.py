@@ -7,7 +7,8 @@ from datetime import timedelta
 import orjson
 import pytest
 from django.core.cache import cache
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from mediation import choices, markers
@@ -533,6 +534,30 @@ def test_a_grid_lost_from_the_cache_is_built_anew(spread):
     cache.clear()
     assert markers.patched(_form(), stamp) is None
     _same_grid(markers.whole_grid(_form(), markers.WHOLE_GRID_ZOOM, stamp), _built_anew(_form()))
+
+
+def test_a_grid_the_shared_cache_lost_is_served_from_the_process(
+    client, large, django_assert_num_queries
+):
+    # Redis flushed or restarted: the views far out are cut from the grid this
+    # process kept, not from a GROUP BY over the whole directory, and the grid is
+    # put back in the cache for the other servers.
+    StructureFactory.create_batch(5)
+    far_out = {"bbox": REGION_BOX, "zoom": "6"}
+    assert sum(cluster[2] for cluster in client.get(URL, far_out).json()["clusters"]) == 5
+    cache.clear()
+    with django_assert_num_queries(2):  # the data version, the kinds' names: no GROUP BY
+        data = client.get(URL, far_out).json()
+    assert sum(cluster[2] for cluster in data["clusters"]) == 5
+    stamp = markers.structures_version()[0]
+    assert cache.get(markers._grid_key(stamp, _form(), markers.WHOLE_GRID_ZOOM)) is not None
+    # A process that never built it (a server just started) reads it again.
+    cache.clear()
+    markers._local_grids.clear()
+    with CaptureQueriesContext(connection) as queries:
+        data = client.get(URL, far_out).json()
+    assert any("GROUP BY" in query["sql"] for query in queries)
+    assert sum(cluster[2] for cluster in data["clusters"]) == 5
 
 
 def test_positions_on_a_cells_edge_mark_both_cells():
