@@ -326,6 +326,43 @@ def empty_structures():
                 cursor.execute(f"DELETE FROM {table}")
 
 
+# Itinerant places (a bus, a mediator on the road): one in `ITINERANT_EVERY`, with
+# `STOPS_PER_ITINERANT` stops in communes around its own, each one morning a week.
+# The map, the search near a point and "open now" read them as places.
+ITINERANT_EVERY = 200
+STOPS_PER_ITINERANT = 4
+
+
+def add_synthetic_stops(rng, communes, ids):
+    """Make one place in `ITINERANT_EVERY` of `ids` itinerant, with its stops."""
+    from mediation import choices
+    from mediation.models import Stop, Structure
+
+    itinerant = ids[::ITINERANT_EVERY]
+    homes = dict(Structure.objects.filter(pk__in=itinerant).values_list("pk", "commune_id"))
+    by_code = {code: (lat, lon) for code, lat, lon, _ in communes}
+    stops = []
+    for pk in itinerant:
+        lat, lon = by_code[homes[pk]]
+        around = [c for c in communes if abs(c[1] - lat) < 0.25 and abs(c[2] - lon) < 0.35]
+        for number, (code, stop_lat, stop_lon, _) in enumerate(
+            rng.sample(around, min(STOPS_PER_ITINERANT, len(around)))
+        ):
+            day = ("Mo", "Tu", "We", "Th", "Fr", "Sa")[(pk + number) % 6]
+            stops.append(
+                Stop(
+                    structure_id=pk,
+                    place="Place de la mairie",
+                    commune_id=code,
+                    latitude=stop_lat + rng.uniform(-0.005, 0.005),
+                    longitude=stop_lon + rng.uniform(-0.005, 0.005),
+                    opening_hours=f"{day} 09:00-12:00",
+                )
+            )
+    Stop.objects.bulk_create(stops, batch_size=5000)
+    Structure.objects.filter(pk__in=itinerant).update(itinerance=[choices.Itinerance.ITINERANT])
+
+
 def fill_synthetic(count=SYNTHETIC_COUNT):
     """Inside a Django process: `count` published synthetic places spread over the
     region's communes (kept when the table already holds exactly that many).
@@ -333,16 +370,17 @@ def fill_synthetic(count=SYNTHETIC_COUNT):
     from django.db import connection
 
     from mediation import choices
-    from mediation.models import ServiceType, Structure, refresh_kind_ids
+    from mediation.models import ServiceType, Stop, Structure, refresh_kind_ids
     from territories.models import Commune
 
     communes = list(Commune.objects.values_list("pk", "latitude", "longitude", "postal_codes"))
     rng = random.Random(2026)
     # Refilled when the table holds another number of places, or places from an
-    # older version of this filler (without opening hours).
+    # older version of this filler (without opening hours, without stops).
     if (
         Structure.objects.count() != count
         or not Structure.objects.exclude(opening_hours="").exists()
+        or not Stop.objects.exists()
     ):
         empty_structures()
         kinds = list(ServiceType.objects.all())
@@ -378,6 +416,7 @@ def fill_synthetic(count=SYNTHETIC_COUNT):
             batch_size=5000,
         )
         refresh_kind_ids()  # as the kinds' signals do, which bulk writes skip
+        add_synthetic_stops(rng, communes, ids)
         with connection.cursor() as cursor:
             # Steady state, as autovacuum leaves a table after a bulk load: the
             # visibility map lets PostgreSQL answer from the index alone.
