@@ -19,7 +19,6 @@ module only says which values vary, and keeps what they compile to.
 """
 
 from django.db.models import Count, Window
-from django.db.models.functions import RowNumber
 from django_filters.constants import EMPTY_VALUES
 
 from mediation import statements
@@ -121,20 +120,26 @@ def near_page(filterset, queryset):
 
 
 def listed(queryset):
-    """(sql, params) of the keys of `queryset` in its order as (place, rank, total):
-    `rank` the row's position in that order, `total` how many rows (`COUNT(*) OVER
-    ()`), before its page: `serializers.page_rows()` adds LIMIT and OFFSET."""
-    order = queryset.query.order_by or queryset.model._meta.ordering
-    counted = queryset.values_list("pk").annotate(
-        rank=Window(RowNumber(), order_by=list(order)), total=Window(Count("pk"))
-    )
+    """(sql, params) of the keys of `queryset` in its order as (place, total): `total`
+    how many rows (`COUNT(*) OVER ()`), before its page: `serializers.page_rows()`
+    adds LIMIT and OFFSET."""
+    counted = queryset.values_list("pk").annotate(total=Window(Count("pk")))
     return counted.query.get_compiler(using=queryset.db).as_sql()
+
+
+def list_order(filterset, queryset):
+    """The ORDER BY of the list without a point (field names, the key last): the
+    `ordering` filter's, else the queryset's own."""
+    ordered = filterset.filters["ordering"].filter(
+        queryset, filterset.form.cleaned_data.get("ordering")
+    )
+    return tuple(ordered.query.order_by)
 
 
 def listed_page(filterset, queryset):
     """(sql, params) of `filterset.filter_except_point(queryset)` without a point, as
-    (place, rank, total) (`listed()`), from the statement kept for the request's
-    shape of filters (and ordering) when there is one."""
+    (place, total) (`listed()`), from the statement kept for the request's shape
+    of filters (and ordering) when there is one."""
 
     def stand_in():
         stand_ins = dict(STRING_STAND_INS)

@@ -13,7 +13,8 @@ Nothing here reads a user account: only fields listed below are output.
 """
 
 from django.db import connections
-from django.db.models import BooleanField, F, Func
+from django.db.models import BooleanField, F, Func, IntegerField
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -114,37 +115,61 @@ class _InPage(Func):
 
 
 class _PageRowsStatement:
-    """A page of the list and its places' rows in one statement: `page` (the list's
-    statement, its keys in its order as (place, rank, total) — `rank` orders the
-    list, `total` counts it) cut to the page, then the rows of its places with
-    their kinds, one line per place and kind, in the page's order.
+    """A page of the list and its places' rows in one statement: `page`, the list's
+    own statement (its keys in its order, each with the list's total), cut to the
+    page, then the rows of its places with their kinds, one line per place and
+    kind, in the list's order.
+
+    Near a point, the list ranks its places (place, rank, total): the rows are
+    joined to the page, in the rank's order. Otherwise (`order`, the list's
+    ORDER BY: field names ending with the key), the page is (place, total) and
+    the rows come in that same order, the ORM's: ranking every row of the list
+    by a window would sort them all, where its LIMIT sorts only the page's.
 
     The rows' part is the ORM's query (some fifty columns, four joins), built and
-    compiled once per database: building it took more Python time than reading
-    its rows. One statement rather than the keys, then their rows: one round
-    trip less, and no place deleted between the two."""
+    compiled once per database and order: building it took more Python time
+    than reading its rows. One statement rather than the keys, then their rows:
+    one round trip less, and no place deleted between the two."""
 
-    def __init__(self, connection):
+    def __init__(self, connection, order=None):
         queryset = structure_values(structure_queryset(Structure.objects.filter(_InPage())))
-        queryset = queryset.annotate(kind=F("kinds__slug"), kind_order=F("kinds__order"))
+        queryset = queryset.annotate(kind=F("kinds__slug"))
+        if order is None:
+            queryset = queryset.annotate(kind_order=F("kinds__order"))
+        else:
+            queryset = queryset.annotate(
+                total=RawSQL("(SELECT MAX(total) FROM page)", (), output_field=IntegerField())
+            ).order_by(*order, "kinds__order", "kinds__slug")
         query = queryset.query
         compiler = query.get_compiler(connection=connection)
-        self.shown, self.params = compiler.as_sql()
+        shown, self.params = compiler.as_sql()
         self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
-        self.reading = statements.reader(compiler)
+        self.ranked = order is None
+        columns, converters = statements.reader(compiler)
+        if not self.ranked:
+            # The total, selected last, is taken off the rows by `counted_page()`.
+            columns, self.names = columns - 1, self.names[:-1]
+            converters = [(at, found) for at, found in converters if at < columns]
+        self.reading = columns, converters
+        if self.ranked:
+            self.columns = "place, rank, total"
+            self.outer = (
+                f"SELECT shown.*, page.rank, page.total FROM page "
+                f"JOIN ({shown}) shown ON shown.pk = page.place "
+                f"ORDER BY page.rank, page.place, shown.kind_order, shown.kind"
+            )
+        else:
+            self.columns, self.outer = "place, total", shown
 
     def lines(self, connection, page, params, *, offset, limit):
         """([(row, kinds, rank)], total) of the page `offset`, `offset + limit` of the
         statement `page` (with `params`): each place's `structure_values()` row, its
-        kind slugs in their order, its rank. A second statement, the count, only for
-        a page past the end."""
+        kind slugs in their order, its rank (None without one). A second statement,
+        the count, only for a page past the end."""
 
         def around(paged, paged_params):
             return (
-                f"WITH page (place, rank, total) AS ({paged}) "
-                f"SELECT shown.*, page.rank, page.total FROM page "
-                f"JOIN ({self.shown}) shown ON shown.pk = page.place "
-                f"ORDER BY page.rank, page.place, shown.kind_order, shown.kind",
+                f"WITH page ({self.columns}) AS ({paged}) {self.outer}",
                 [*paged_params, *self.params],
             )
 
@@ -155,27 +180,32 @@ class _PageRowsStatement:
         converted = statements.converted(fetched, self.reading, connection)
         for values, raw in zip(converted, fetched, strict=True):
             row = dict(zip(self.names, values, strict=True))
-            kind, _ = row.pop("kind"), row.pop("kind_order")
+            kind = row.pop("kind")
+            row.pop("kind_order", None)
             line = by_pk.get(row["pk"])
             if line is None:
-                line = by_pk[row["pk"]] = (row, [], raw[-1])
+                line = by_pk[row["pk"]] = (row, [], raw[-1] if self.ranked else None)
                 lines.append(line)
             if kind is not None:
                 line[1].append(kind)
         return lines, total
 
 
-_PAGE_ROWS_STATEMENTS = {}
+# Per database and order: the list's orders are a few (`ordering`'s choices).
+_PAGE_ROWS_STATEMENTS = statements.Kept(64)
 
 
-def page_rows(using, page, params, *, offset, limit):
+def page_rows(using, page, params, *, offset, limit, order=None):
     """([(row, kinds, rank)], total): the places of the page `offset` to `offset +
-    limit` of the statement `page` (SQL of (place, rank, total), ordered; with
-    `params`) with their rows, in one statement (see `_PageRowsStatement`)."""
+    limit` of the statement `page` (with `params`) with their rows, in one
+    statement (see `_PageRowsStatement`): `page` gives (place, rank, total) in
+    the rank's order, or, with `order` (its ORDER BY), (place, total)."""
     connection = connections[using]
-    statement = _PAGE_ROWS_STATEMENTS.get(connection.alias)
-    if statement is None:
-        statement = _PAGE_ROWS_STATEMENTS[connection.alias] = _PageRowsStatement(connection)
+    key = (connection.alias, order)
+    statement = _PAGE_ROWS_STATEMENTS.get(key)
+    if statement is statements.MISSING:
+        statement = _PageRowsStatement(connection, order)
+        _PAGE_ROWS_STATEMENTS.put(key, statement)
     return statement.lines(connection, page, params, offset=offset, limit=limit)
 
 

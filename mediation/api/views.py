@@ -330,13 +330,17 @@ class StructureViewSet(
             # The page's places with their rows and the total, in one statement
             # (`page_rows()`) around the list's own, compiled once per shape of
             # filters: near a point, nearest first (the rank, a squared distance);
-            # otherwise in the list's order.
+            # otherwise in the list's order (`ordering`, else by name).
             if point:
                 page_sql, params = compiled.near_page(filterset, queryset)
+                order = None
             else:
                 page_sql, params = compiled.listed_page(filterset, queryset)
+                order = compiled.list_order(filterset, queryset)
             page_size, _, offset = self.paginator.window(request)
-            lines, total = page_rows(queryset.db, page_sql, params, offset=offset, limit=page_size)
+            lines, total = page_rows(
+                queryset.db, page_sql, params, offset=offset, limit=page_size, order=order
+            )
             page = self.paginator.counted_page(lines, total, request)
             ordered, kinds = [], {}
             for row, row_kinds, rank in page:

@@ -375,8 +375,18 @@ def test_cors_is_open_for_reading_the_api_only(client):
     assert client.post(URL, {}).status_code == 405
 
 
-@pytest.mark.parametrize("query", [{}, {"near": "47.3941,0.6848", "radius": 50}])
-def test_the_page_and_its_places_rows_are_read_in_one_statement(client, query):
+FIRST_TWO, LAST = ["Bibliothèque", "Centre social"], ["Maison France Services"]
+
+
+@pytest.mark.parametrize(
+    "query, first, last",
+    [
+        ({}, FIRST_TWO, LAST),
+        ({"ordering": "-nom"}, ["Maison France Services", "Centre social"], ["Bibliothèque"]),
+        ({"near": "47.3941,0.6848", "radius": 50}, FIRST_TWO, LAST),
+    ],
+)
+def test_the_page_and_its_places_rows_are_read_in_one_statement(client, query, first, last):
     # The page's keys and their rows in one statement: no place deleted by another
     # server between two reads, and one round trip to the database per list (the
     # data version aside), whatever the page size.
@@ -389,13 +399,14 @@ def test_the_page_and_its_places_rows_are_read_in_one_statement(client, query):
     cache.clear()
     with CaptureQueriesContext(connection) as queries:
         body = client.get(URL, query | {"page_size": 2}).json()
-    # Same position: nearest first, then the oldest; by name without a point.
-    assert [item["nom"] for item in body["results"]] == ["Bibliothèque", "Centre social"]
+    # Same position: nearest first, then the oldest; without a point, in the
+    # list's order (by name, or `ordering`).
+    assert [item["nom"] for item in body["results"]] == first
     assert body["count"] == 3
     assert all(len(item["types"]) == 2 for item in body["results"])
     assert len([q for q in queries if "mediation_structure" in q["sql"]]) == 1
-    last = client.get(URL, query | {"page_size": 2, "page": 2}).json()
-    assert [item["nom"] for item in last["results"]] == ["Maison France Services"]
-    assert last["count"] == 3
+    second = client.get(URL, query | {"page_size": 2, "page": 2}).json()
+    assert [item["nom"] for item in second["results"]] == last
+    assert second["count"] == 3
     past = client.get(URL, query | {"page_size": 2, "page": 3})
     assert past.status_code == 404
