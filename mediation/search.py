@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Q
 
 from mediation import choices, french, geocoding, needs, opening_hours, statements
 from mediation.forms import standard_value
@@ -357,25 +356,48 @@ def passing_hours(queryset, test, key, *, stamp=None):
     ]
 
 
+@dataclass
+class HoursMatch:
+    """The places whose hours pass the hours filters (`with_hours()`): `places`, and,
+    when the answer depended on the origin (itinerant places, each placed at its
+    nearest location), `settled`, the places that pass wherever the origin (the
+    others), and `found`, the ids of the itinerant places that pass from there."""
+
+    places: object
+    settled: object = None
+    found: list = None
+
+    @property
+    def placed(self):
+        return self.settled is not None
+
+    def count(self, key, *, stamp=None):
+        """How many of `places` the map and the nearest-first list can place: the
+        settled ones counted once per data version and filters (`key`, without the
+        origin), then the itinerant places found from the origin, a few."""
+        if not self.placed:
+            return cached_count(self.places.located(), key, stamp=stamp)
+        return cached_count(self.settled.located(), key, stamp=stamp) + len(self.found)
+
+
 def with_hours(queryset, origin, test, key, *, stamp=None):
-    """`(places, placed)`: the places of `queryset` whose hours pass `test`, at the
+    """`HoursMatch` of the places of `queryset` whose hours pass `test`, at the
     nearest of their locations when there is an `origin` (a place found at one of
-    its stops keeps that stop's hours), at their own address otherwise; `placed`
-    says whether the answer depended on the origin. In SQL, by the list of
-    expressions that pass (`passing_hours()`, `key` naming `queryset`'s filters);
-    only the itinerant places, a few, are placed in Python."""
+    its stops keeps that stop's hours), at their own address otherwise. In SQL, by
+    the list of expressions that pass (`passing_hours()`, `key` naming
+    `queryset`'s filters); only the itinerant places, a few, are placed in Python."""
     passing = passing_hours(queryset, test, key, stamp=stamp)
     if not passing:
-        return queryset.none(), False
+        return HoursMatch(queryset.none())
     if origin is None:
-        return queryset.filter(opening_hours__in=passing), False
+        return HoursMatch(queryset.filter(opening_hours__in=passing))
     roaming = itinerant_ids(queryset, key, stamp=stamp)
     if not roaming:
-        return queryset.filter(opening_hours__in=passing), False
+        return HoursMatch(queryset.filter(opening_hours__in=passing))
     located = _located_rows(queryset.filter(pk__in=roaming), origin)
     found = [pk for pk, (_distance, hours, _stop) in located.items() if hours in passing]
-    places = queryset.filter((Q(opening_hours__in=passing) & ~itinerant()) | Q(pk__in=found))
-    return places, True
+    settled = queryset.filter(opening_hours__in=passing).exclude(itinerant())
+    return HoursMatch(settled | queryset.filter(pk__in=found), settled, found)
 
 
 def itinerant_ids(queryset, key, *, stamp=None):
@@ -463,8 +485,9 @@ class NearestFirst:
     as in `_located_rows()`: a place found at one of its stops carries that stop's
     hours."""
 
-    def __init__(self, queryset, origin, *, cache_key, stamp=None, shape=None):
+    def __init__(self, queryset, origin, *, cache_key, stamp=None, shape=None, counted=None):
         self.queryset = queryset
+        self.counted = counted  # how to count them, when not `count()`'s way
         # `shape`: the filters naming `queryset`'s SQL whatever the data version
         # (None: it depends on more), for its statements compiled once (`statements`).
         self.shape = shape
@@ -473,6 +496,8 @@ class NearestFirst:
         self.stamp = stamp
 
     def count(self):
+        if self.counted is not None:
+            return self.counted()
         return cached_count(self.queryset.located(), self.cache_key, stamp=self.stamp)
 
     def __len__(self):
@@ -613,18 +638,24 @@ def run(form, *, now=None, stamp=None):
     origin = located.origin
     test = hours_test(form, now)
     queryset, cache_key = base, filters_key(form)
+    hours = None
     if test is not None:
         # Open now / on Saturday: the places whose hours pass, in SQL (see with_hours).
-        queryset, placed = with_hours(base, origin, test, cache_key, stamp=stamp)
-        cache_key = f"{cache_key}|{hours_key(form, now)}|{origin_key(origin) if placed else ''}"
+        hours = with_hours(base, origin, test, cache_key, stamp=stamp)
+        queryset = hours.places
+        cache_key = f"{cache_key}|{hours_key(form, now)}"
     if origin:
         paginator = Paginator(
             NearestFirst(
                 queryset,
                 origin,
-                cache_key=cache_key,
+                # The rows depend on the origin when itinerant places were placed from it.
+                cache_key=f"{cache_key}|{origin_key(origin)}"
+                if hours and hours.placed
+                else cache_key,
                 stamp=stamp,
                 shape=cache_key if test is None else None,
+                counted=(lambda: hours.count(cache_key, stamp=stamp)) if hours else None,
             ),
             PAGE_SIZE,
         )
@@ -784,7 +815,7 @@ def _closed_near(outcome, base, matching, test, now, *, seen=(), key="", stamp=N
         return
     outcome.closed_near = True
     # Rare: everything near is closed; the nearest open place may be far.
-    open_places, _placed = with_hours(base, origin, open_now, key, stamp=stamp)
+    open_places = with_hours(base, origin, open_now, key, stamp=stamp).places
     nearest = open_places.nearest(lat, lon, 1).values_list("distance_km", flat=True)[:1]
     outcome.nearest_open_km = next(iter(nearest), None)
 

@@ -502,6 +502,9 @@ def test_open_now_takes_the_hours_of_the_nearest_location(places):
     assert "Bus" not in names(run(q="Châteauroux", open_now="on"))  # its base, closed
     assert "Bus" in names(run(q="Châteauroux", saturday="on"))
     assert "Bus" not in names(run(q="Ardentes", saturday="on"))
+    # Counted where it is found open, the other places once for every origin.
+    at_stop, at_base = run(q="Ardentes", open_now="on"), run(q="Châteauroux", open_now="on")
+    assert at_stop.count == len(names(at_stop)) == at_base.count + 1 == len(names(at_base)) + 1
 
 
 def test_open_now_moves_with_the_minute(places):
