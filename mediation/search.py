@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db.models import Q
 
 from mediation import choices, french, geocoding, needs, opening_hours, statements
 from mediation.forms import standard_value
@@ -361,15 +362,26 @@ class HoursMatch:
     """The places whose hours pass the hours filters (`with_hours()`): `places`, and,
     when the answer depended on the origin (itinerant places, each placed at its
     nearest location), `settled`, the places that pass wherever the origin (the
-    others), and `found`, the ids of the itinerant places that pass from there."""
+    others), and `located`, the itinerant places that pass from there, each at
+    its nearest location (`{pk: (distance_km, hours, stop)}`)."""
 
     places: object
     settled: object = None
-    found: list = None
+    located: dict = None
 
     @property
     def placed(self):
         return self.settled is not None
+
+    @property
+    def found(self):
+        """The ids of the itinerant places that pass from the origin."""
+        return list(self.located or ())
+
+    def found_rows(self):
+        """The itinerant places that pass, as `NearestFirst`'s rows."""
+        located = (self.located or {}).items()
+        return [(pk, distance, stop, hours) for pk, (distance, hours, stop) in located]
 
     def count(self, key, *, stamp=None):
         """How many of `places` the map and the nearest-first list can place: the
@@ -394,10 +406,55 @@ def with_hours(queryset, origin, test, key, *, stamp=None):
     roaming = itinerant_ids(queryset, key, stamp=stamp)
     if not roaming:
         return HoursMatch(queryset.filter(opening_hours__in=passing))
-    located = _located_rows(queryset.filter(pk__in=roaming), origin)
-    found = [pk for pk, (_distance, hours, _stop) in located.items() if hours in passing]
+    located = {
+        pk: row
+        for pk, row in _nearest_locations(
+            itinerant_locations(queryset, key, stamp=stamp), origin
+        ).items()
+        if row[1] in passing
+    }
     settled = queryset.filter(opening_hours__in=passing).exclude(itinerant())
-    return HoursMatch(settled | queryset.filter(pk__in=found), settled, found)
+    places = queryset.filter((Q(opening_hours__in=passing) & ~itinerant()) | Q(pk__in=located))
+    return HoursMatch(places, settled, located)
+
+
+def itinerant_locations(queryset, key, *, stamp=None):
+    """[(pk, stop id or None, latitude, longitude, hours)] of the itinerant places of
+    `queryset` (a few): their own position, when they have one, then their stops
+    in the order of their ids. Kept per data version and filters (`key`): where
+    each is nearest an origin is then plain arithmetic (`_nearest_locations()`),
+    not a query over every stop of the directory."""
+
+    def read():
+        roaming = itinerant_ids(queryset, key, stamp=stamp)
+        own = Structure.objects.filter(
+            pk__in=roaming, latitude__isnull=False, longitude__isnull=False
+        ).values_list("pk", "latitude", "longitude", "opening_hours")
+        stops = (
+            Stop.objects.filter(structure__in=roaming)
+            .order_by("pk")
+            .values_list("structure_id", "pk", "latitude", "longitude", "opening_hours")
+        )
+        return [(pk, None, lat, lon, hours) for pk, lat, lon, hours in own] + list(stops)
+
+    return cached_value("itinerant-locations", key, read, stamp=stamp)
+
+
+def _nearest_locations(locations, origin, radius_km=None):
+    """`{pk: (distance_km, hours, stop)}` of `itinerant_locations()`, each place at its
+    nearest location from `origin` (within `radius_km` when given): its own
+    address or one of its stops (`stop`, its id), a stop preferred at the same
+    distance. The distance is the one `StructureQuerySet.near()` computes in SQL
+    (`planar_distance()`)."""
+    lat, lon = origin.latitude, origin.longitude
+    rows = {}
+    for pk, stop, other_lat, other_lon, hours in locations:
+        distance = planar_distance(lat, lon, other_lat, other_lon)
+        if radius_km is not None and distance > radius_km:
+            continue
+        if stop is None or pk not in rows or distance <= rows[pk][0]:
+            rows[pk] = (distance, hours, stop)
+    return rows
 
 
 def itinerant_ids(queryset, key, *, stamp=None):
@@ -456,38 +513,22 @@ class SearchOutcome:
         return FAR_KM
 
 
-def _located_rows(queryset, origin, radius_km=None):
-    """`{pk: (distance_km, hours, stop)}` of the structures in `queryset`, each at its
-    nearest location: its own address or one of its itinerant stops (within
-    `radius_km` when given)."""
-    lat, lon = origin.latitude, origin.longitude
-    rows = {
-        pk: (distance, hours, None)
-        for pk, distance, hours in queryset.near(lat, lon, radius_km).values_list(
-            "pk", "distance_km", "opening_hours"
-        )
-    }
-    stops = Stop.objects.filter(structure__in=queryset.values("pk")).near(lat, lon, radius_km)
-    for structure_id, stop_id, distance, hours in stops.values_list(
-        "structure_id", "pk", "distance_km", "opening_hours"
-    ):
-        if structure_id not in rows or distance <= rows[structure_id][0]:
-            rows[structure_id] = (distance, hours, stop_id)
-    return rows
-
-
 class NearestFirst:
     """The matching places nearest the origin, for a `Paginator`: the count is the
     database's (cached per data version and filters: it does not depend on the
     origin), and a page reads only the disc that holds it
     (`StructureQuerySet.nearest()`); around a commune, a page's rows are kept per
     data version too (`stamp`). Rows are `(pk, distance_km, stop_id, hours)`
-    as in `_located_rows()`: a place found at one of its stops carries that stop's
+    as in `_nearest_locations()`: a place found at one of its stops carries that stop's
     hours."""
 
-    def __init__(self, queryset, origin, *, cache_key, stamp=None, shape=None, counted=None):
+    def __init__(
+        self, queryset, origin, *, cache_key, stamp=None, shape=None, counted=None, placed=()
+    ):
         self.queryset = queryset
         self.counted = counted  # how to count them, when not `count()`'s way
+        # Rows placed already (itinerant places, in Python): merged by distance.
+        self.placed = placed
         # `shape`: the filters naming `queryset`'s SQL whatever the data version
         # (None: it depends on more), for its statements compiled once (`statements`).
         self.shape = shape
@@ -524,19 +565,25 @@ class NearestFirst:
         if top <= 0:
             return []
         start = index.start or 0
+        # With rows placed already, the page is among the `top` nearest of both.
+        first = 0 if self.placed else start
         if self.shape is None:
             nearest = self.queryset.nearest(lat, lon, top)
-            found = nearest.values_list("pk", "distance_km", "opening_hours")[start:top]
+            found = nearest.values_list("pk", "distance_km", "opening_hours")[first:top]
             found_stops = self._stops(lat, lon, [pk for pk, _distance, _hours in found])
         else:
-            found, found_stops = self._compiled_rows(lat, lon, start, top)
+            found, found_stops = self._compiled_rows(lat, lon, first, top)
         rows = {pk: (distance, hours, None) for pk, distance, hours in found}
         # Which location is the nearest: the place's own address, or one of its stops.
         for structure_id, stop_id, distance, hours in found_stops:
             best = rows[structure_id]
             if best[2] is None and distance <= best[0]:
                 rows[structure_id] = (best[0], hours, stop_id)
-        return [(pk, distance, stop, hours) for pk, (distance, hours, stop) in rows.items()]
+        page = [(pk, distance, stop, hours) for pk, (distance, hours, stop) in rows.items()]
+        if self.placed:
+            # Nearest first, then by id, as the database orders them.
+            page = sorted([*page, *self.placed], key=lambda row: (row[1], row[0]))[start:top]
+        return page
 
     @staticmethod
     def _stops(lat, lon, ids):
@@ -645,17 +692,21 @@ def run(form, *, now=None, stamp=None):
         queryset = hours.places
         cache_key = f"{cache_key}|{hours_key(form, now)}"
     if origin:
+        placed = hours is not None and hours.placed
         paginator = Paginator(
             NearestFirst(
-                queryset,
+                # The itinerant places that pass are placed already (`with_hours`):
+                # the database orders the others.
+                hours.settled if placed else queryset,
                 origin,
                 # The rows depend on the origin when itinerant places were placed from it.
-                cache_key=f"{cache_key}|{origin_key(origin)}"
-                if hours and hours.placed
-                else cache_key,
+                cache_key=f"{cache_key}|{origin_key(origin)}" if placed else cache_key,
                 stamp=stamp,
-                shape=cache_key if test is None else None,
+                # The SQL of an hours filter holds the expressions that pass: those of
+                # this data version and minute (or day).
+                shape=cache_key if test is None else (f"{cache_key}|{stamp}" if stamp else None),
                 counted=(lambda: hours.count(cache_key, stamp=stamp)) if hours else None,
+                placed=hours.found_rows() if placed else (),
             ),
             PAGE_SIZE,
         )
@@ -669,9 +720,11 @@ def run(form, *, now=None, stamp=None):
         first = page.object_list[0] if page.number == 1 else paginator.object_list[0:1][0]
         outcome.nearest_km = first[1]
         seen = page.object_list if page.number == 1 else []
-        _closed_near(
-            outcome, base, queryset, test, now, seen=seen, key=filters_key(form), stamp=stamp
-        )
+        if not form.value("open_now"):
+            # (With "open now", the nearest place found is open now: nothing to check.)
+            _closed_near(
+                outcome, base, hours, test, now, seen=seen, key=filters_key(form), stamp=stamp
+            )
         if outcome.far or outcome.closed_near:
             outcome.remote = _remote(base, origin, filters_key(form), stamp=stamp)
 
@@ -783,11 +836,12 @@ class _Unlocated:
         return [(pk, None, None, hours) for pk, hours in self.queryset[index]]
 
 
-def _closed_near(outcome, base, matching, test, now, *, seen=(), key="", stamp=None):
+def _closed_near(outcome, base, match, test, now, *, seen=(), key="", stamp=None):
     """Set `closed_near` (and then `nearest_open_km`): every matching place within
-    `FAR_KM` has known hours and none is open now. `matching`: the places of
-    `base` (named by `key`) whose hours pass `test` (None: all of them); `seen`:
-    the nearest rows already read (the first page)."""
+    `FAR_KM` has known hours and none is open now. The matching places: those of
+    `base` (named by `key`) whose hours pass `test` (`match`, their `HoursMatch`;
+    None without hours filters: all of them); `seen`: the nearest rows already
+    read (the first page)."""
     origin = outcome.origin
     if outcome.nearest_km is None or outcome.nearest_km > FAR_KM:
         return
@@ -798,7 +852,10 @@ def _closed_near(outcome, base, matching, test, now, *, seen=(), key="", stamp=N
     def open_now(expression):
         return opening_hours.is_open(expression, now) and (test is None or test(expression))
 
-    settled = matching.near(lat, lon, FAR_KM).exclude(itinerant())
+    if any(row[1] <= FAR_KM and open_now(row[-1]) for row in seen):
+        return  # one of the nearest places read is open now
+    # (In `base`: the places that pass `open_now` pass `test` too.)
+    settled = base.near(lat, lon, FAR_KM).exclude(itinerant())
     # A place found only at its own address, with no hours: nothing can be claimed.
     # (With an hours filter every matching place has hours: the question would make
     # the database read every place of the disc to find none.)
@@ -807,10 +864,11 @@ def _closed_near(outcome, base, matching, test, now, *, seen=(), key="", stamp=N
     if settled.filter(opening_hours__in=passing_hours(base, open_now, key, stamp=stamp)).exists():
         return
     # The itinerant places within reach, each at its nearest location (a few).
-    roaming = itinerant_ids(base, key, stamp=stamp)
-    roaming = (
-        _located_rows(matching.filter(pk__in=roaming), origin, FAR_KM).values() if roaming else []
-    )
+    # (The matching ones: every one without an hours filter, else those found
+    # passing it where they are nearest.)
+    candidates = itinerant_ids(base, key, stamp=stamp) if match is None else match.found or []
+    reach = _nearest_locations(itinerant_locations(base, key, stamp=stamp), origin, FAR_KM)
+    roaming = [reach[pk] for pk in candidates if pk in reach]
     if any(not hours or open_now(hours) for _distance, hours, _stop in roaming):
         return
     outcome.closed_near = True

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from mediation import choices, search, statements
 from mediation.forms import SearchForm
 from mediation.geocoding import Place
-from mediation.models import ServiceType, Structure
+from mediation.models import ServiceType, Stop, Structure
 from mediation.versioning import move_version, structures_version
 from territories.models import Commune
 from territories.suggestions import suggest
@@ -440,6 +440,13 @@ def test_nothing_open_now_nearby_is_said_first(places):
     Structure.objects.filter(name="Près").update(opening_hours="Sa 09:00-12:00")
     outcome = run(q="Châteauroux")
     assert outcome.closed_near and outcome.help_is_far and not outcome.far
+    # A bus known only by its stop in Ardentes, 12 km away: open there now, it is
+    # help nearby; closed, nothing changes.
+    bus = StructureFactory(name="Bus", latitude=None, longitude=None, opening_hours="")
+    stop = StopFactory(structure=bus, commune=commune("36005"), opening_hours="Mo 09:00-12:00")
+    assert not run(q="Châteauroux").closed_near
+    Stop.objects.filter(pk=stop.pk).update(opening_hours="Sa 14:00-17:00")
+    assert run(q="Châteauroux").closed_near
 
 
 # --- The filters' boxes, rendered once per data version and values --------------
