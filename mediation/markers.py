@@ -105,12 +105,14 @@ PATCH_DEPTH = 16
 RECENT_FILTERS = 8
 RECENT_FILTERS_KEY = "mediation:markers-recent-filters"
 PATCH_MAX_CELLS = 64
-# The finest whole grids (`whole_grid`) of the latest versions and filters are also
-# kept in each process: a shared cache lost or unreachable does not make every
-# view far out wait for a GROUP BY over the whole directory. A key names its data
-# version, so a copy is never stale. Each is a few thousand cells at most (about
-# 2,000 for the region's 100,000 places, one per 7 km square): well under 1 MB.
-LOCAL_GRIDS = 8
+# The finest whole grids (`whole_grid`) a process built or read are also kept by
+# it, and read there first: a shared cache lost or unreachable does not make every
+# view far out wait for a GROUP BY over the whole directory (only a process that
+# never had the grid builds it), and a view saves unpickling it. A key names its
+# data version, so a copy is never stale. Room for the unfiltered grid and the
+# `RECENT_FILTERS` that `prepare()` makes, and one more: each is a few thousand
+# cells (about 2,000, 0.8 MB, for the region's 100,000 places).
+LOCAL_GRIDS = RECENT_FILTERS + 2
 # A position this close to a cell's edge (in degrees) marks both cells changed:
 # the database's FLOOR and Python's may round the division differently there.
 EDGE = 1e-9
@@ -310,15 +312,14 @@ def coarser(cells, levels):
 
 
 def _kept_grid(key):
-    """The grid kept under `key` in the shared cache or, when the cache lost it (or
-    cannot be reached), in this process (`_local_grids`), put back in the cache for
-    the other servers; None when neither has it."""
+    """The grid kept under `key` by this process (`_local_grids`) or, failing that, in
+    the shared cache (then kept by this process too); None when neither has it."""
+    cells = _local_grids.get(key)
+    if cells is not statements.MISSING:
+        return cells
     cells = cache.get(key)
-    if cells is None:
-        cells = _local_grids.get(key)
-        if cells is statements.MISSING:
-            return None
-        cache.set(key, cells, GRID_TTL)
+    if cells is not None:
+        _local_grids.put(key, cells)
     return cells
 
 

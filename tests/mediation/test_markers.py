@@ -540,8 +540,8 @@ def test_a_grid_the_shared_cache_lost_is_served_from_the_process(
     client, large, django_assert_num_queries
 ):
     # Redis flushed or restarted: the views far out are cut from the grid this
-    # process kept, not from a GROUP BY over the whole directory, and the grid is
-    # put back in the cache for the other servers.
+    # process built, or read from the cache, not from a GROUP BY over the whole
+    # directory.
     StructureFactory.create_batch(5)
     far_out = {"bbox": REGION_BOX, "zoom": "6"}
     assert sum(cluster[2] for cluster in client.get(URL, far_out).json()["clusters"]) == 5
@@ -549,9 +549,18 @@ def test_a_grid_the_shared_cache_lost_is_served_from_the_process(
     with django_assert_num_queries(2):  # the data version, the kinds' names: no GROUP BY
         data = client.get(URL, far_out).json()
     assert sum(cluster[2] for cluster in data["clusters"]) == 5
+    # Another process, which read the grid from the cache (another server built it).
     stamp = markers.structures_version()[0]
-    assert cache.get(markers._grid_key(stamp, _form(), markers.WHOLE_GRID_ZOOM)) is not None
-    # A process that never built it (a server just started) reads it again.
+    finest = markers._grid_key(stamp, _form(), markers.WHOLE_GRID_ZOOM)
+    markers._local_grids.clear()
+    cache.set(finest, markers.whole_grid(_form(), markers.WHOLE_GRID_ZOOM, stamp))
+    markers._local_grids.clear()
+    client.get(URL, {"bbox": REGION_BOX, "zoom": "7"})
+    cache.clear()
+    with django_assert_num_queries(2):
+        data = client.get(URL, far_out).json()
+    assert sum(cluster[2] for cluster in data["clusters"]) == 5
+    # A process that never had it (a server just started) reads it again.
     cache.clear()
     markers._local_grids.clear()
     with CaptureQueriesContext(connection) as queries:
