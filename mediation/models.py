@@ -607,12 +607,6 @@ def located_page(located):
     return f"SELECT place, nearest, COUNT(*) OVER () FROM ({located}) disc ORDER BY nearest, place"
 
 
-def page_of_located(using, located, params, *, offset, limit):
-    """(rows, total) of `StructureQuerySet.page_near()` from its `located_near()` statement."""
-    fetched, total = counted_page(using, located_page(located), params, offset=offset, limit=limit)
-    return [(pk, km_of_squared_degrees(squared)) for pk, squared in fetched], total
-
-
 # Discs tried in turn by `StructureQuerySet.nearest()`: a commune's few nearest
 # places are within 5 km of it, a rare kind's within the region (≈ 300 km across).
 NEAREST_RADII_KM = (5, 15, 40, 100, 250)
@@ -777,25 +771,18 @@ class StructureQuerySet(models.QuerySet):
             queryset = queryset.filter(squared_degrees__lte=(float(radius_km) / KM_PER_DEGREE) ** 2)
         return queryset.order_by("squared_degrees", "pk")
 
-    def page_near(self, lat, lon, radius_km, *, offset, limit):
-        """(rows, total): rows `offset` to `offset + limit` of `near(lat, lon, radius_km)`
-        as (pk, distance_km) pairs, and how many structures the disc holds, in one
-        statement (a second one, the count, only for a page past the end).
-
-        The same places, order and distances as `near()`, written for speed: each
-        location in the box (the structure's own position, then its stops, as two
-        branches of a UNION ALL) with its squared distance, the nearest kept per
-        structure. The distance is written once, where `near()` repeats its CASE in
-        the filter, the order and the output; and on PostgreSQL a position-only
-        `near` reads the index alone (an OR with the stops made it read the
-        rows). The filters of this queryset apply to both branches.
-        """
-        located, params = self.located_near(lat, lon, radius_km)
-        return page_of_located(self.db, located, params, offset=offset, limit=limit)
-
     def located_near(self, lat, lon, radius_km):
-        """(sql, params) of `page_near()`'s statement before its order and page: each
-        structure of the disc (`place`) with its smallest squared distance (`nearest`).
+        """(sql, params) of each structure of the disc (`place`) with its smallest
+        squared distance (`nearest`): the API's list near a point orders and pages it
+        (`located_page()`).
+
+        The same places and distances as `near()`, written for speed: each location
+        in the box (the structure's own position, then its stops, as two branches of
+        a UNION ALL) with its squared distance, the nearest kept per structure. The
+        distance is written once, where `near()` repeats its CASE in the filter, the
+        order and the output; and on PostgreSQL a position-only `near` reads the
+        index alone (an OR with the stops made it read the rows). The filters of
+        this queryset apply to both branches.
 
         Its parameters are the queryset's own and `near_parameters(lat, lon,
         radius_km)`'s values: the API keeps the statement per shape of filters

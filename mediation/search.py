@@ -389,7 +389,7 @@ class HoursMatch:
         origin), then the itinerant places found from the origin, a few."""
         if not self.placed:
             return cached_count(self.places.located(), key, stamp=stamp)
-        return cached_count(self.settled.located(), key, stamp=stamp) + len(self.found)
+        return cached_count(self.settled.located(), key, stamp=stamp) + len(self.located)
 
 
 def with_hours(queryset, origin, test, key, *, stamp=None):

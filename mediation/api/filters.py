@@ -481,7 +481,7 @@ class StructureFilter(StrictFilterSet):
 
     def filter_except_point(self, queryset, data=None):
         """`queryset` filtered by every parameter but `near` and `radius` (the list
-        reads its page near the point with `StructureQuerySet.page_near()`).
+        reads its page near the point from `StructureQuerySet.located_near()`).
 
         `data`: other values for the form's parameters (`mediation/api/compiled.py`
         compiles the filters with stand-ins), applied as django-filter does."""
