@@ -351,9 +351,9 @@ def markers_figures(timed, sample, rng):
     write that did not say what it changed (a bulk import): every grid is built
     anew; `froid`: the shared cache emptied before each request (a cache lost:
     the grids this process kept serve); `froid, processus neuf`: the process's
-    grids emptied too (a server just started while the cache was lost: nothing
-    prepared); `vues nouvelles`: views not asked before, in the same data
-    version; then the same URLs again."""
+    grids emptied too (a server just started while the cache was lost: the grids
+    the last change prepared are read from the database); `vues nouvelles`: views
+    not asked before, in the same data version; then the same URLs again."""
     from django.core.cache import cache
     from django.test import override_settings
 
@@ -372,6 +372,7 @@ def markers_figures(timed, sample, rng):
     def new_process():
         cache.clear()
         markers._local_grids.clear()
+        markers._size = (None, 0)
 
     edited = list(Structure.objects.published().values_list("pk", flat=True)[::997])
 

@@ -36,7 +36,9 @@ Three answers, by size:
   the writes between them said where they changed the map (`changed_cells`):
   only those cells are read again (`patched`), a few rows rather than the
   whole directory. A write that did not say (an import, a bulk update, a cache
-  lost) builds it anew. The opening-hours filters are read in Python (see
+  lost) builds it anew. Those the writer prepared are stored in the database as
+  well (`MapGrid`): a server that starts while the shared cache is lost reads
+  them there. The opening-hours filters are read in Python (see
   `search.hours_filters`): clusters count without them (`hours_ignored`).
 
 The box is widened to whole cells, so a cell is never split between two
@@ -51,6 +53,7 @@ import gzip
 import hashlib
 import logging
 import math
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import orjson
@@ -68,7 +71,7 @@ from django.views.decorators.http import require_GET
 
 from mediation import search, statements
 from mediation.forms import SearchForm
-from mediation.models import ServiceType, Stop, Structure
+from mediation.models import MapGrid, ServiceType, Stop, Structure
 from mediation.versioning import pending_changes, structures_version, version_moved
 
 logger = logging.getLogger(__name__)
@@ -93,6 +96,9 @@ CACHE_TTL = 600  # seconds; the key already changes when the data does
 # The whole grids and the directory's size (a few tens of KB per version and
 # filters) are kept longer: recomputing one costs a GROUP BY over the directory.
 GRID_TTL = 24 * 3600
+# The grids stored in the database for an earlier version are deleted by the next
+# `prepare()` once they are this old (a concurrent writer's are newer).
+STORED_GRIDS_OVERLAP = timedelta(minutes=1)
 BROWSER_MAX_AGE = 60  # seconds before the browser revalidates with its ETag
 IMMUTABLE_MAX_AGE = 365 * 24 * 3600
 HOURS_FILTERS = ("open_now", "saturday")
@@ -217,6 +223,8 @@ def directory_size(stamp):
         key = _size_key(stamp)
         size = cache.get(key)
         if size is None:
+            size = _stored_size(stamp)
+        if size is None:
             places = Structure.objects.published().filter(
                 latitude__isnull=False, longitude__isnull=False
             )
@@ -311,6 +319,20 @@ def coarser(cells, levels):
     return grouped
 
 
+def _stored_size(stamp):
+    """The directory's size from the unfiltered finest grid `prepare()` stored for
+    version `stamp` (then kept by this process: the view asked will read it), or
+    None: a small directory has none, a large one only after a change."""
+    form = SearchForm({})
+    form.is_valid()
+    key = _grid_key(stamp, form, WHOLE_GRID_ZOOM)
+    cells = _stored_grid(key)
+    if cells is None:
+        return None
+    _local_grids.put(key, cells)
+    return _count(cells)
+
+
 def _kept_grid(key):
     """The grid kept under `key` by this process (`_local_grids`) or, failing that, in
     the shared cache (then kept by this process too); None when neither has it."""
@@ -329,12 +351,50 @@ def _keep_grid(key, cells, *, local=False):
         _local_grids.put(key, cells)
 
 
+def _stored_grid(key):
+    """The finest grid `prepare()` stored in the database under `key`, or None."""
+    try:
+        stored = MapGrid.objects.filter(key=key).values_list("cells", flat=True).first()
+    except DatabaseError:
+        logger.exception("Grille de la carte illisible dans la base")
+        return None
+    if stored is None:
+        return None
+    return {
+        (row, column): tuple(cell) for row, column, *cell in orjson.loads(gzip.decompress(stored))
+    }
+
+
+def _store_grids(grids):
+    """Keep the finest grids `grids` ({key: cells}) in the database too (`MapGrid`),
+    and delete those of earlier versions (the rows not rewritten for a while: a
+    writer that has just moved the version may be storing its own)."""
+    now = timezone.now()
+    rows = [
+        MapGrid(
+            key=key,
+            cells=gzip.compress(
+                orjson.dumps([[*key, *cell] for key, cell in cells.items()]),
+                compresslevel=1,
+                mtime=0,
+            ),
+            created_at=now,
+        )
+        for key, cells in grids.items()
+    ]
+    MapGrid.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["key"], update_fields=["cells", "created_at"]
+    )
+    MapGrid.objects.filter(created_at__lt=now - STORED_GRIDS_OVERLAP).delete()
+
+
 def whole_grid(form, zoom, stamp, *, remember=True):
     """`grid()` of every marker passing the filters, at `zoom` ≤ `WHOLE_GRID_ZOOM`,
     kept per data version: far out, a view holds most of the directory, and every
     view at that zoom is a cut of the same few hundred cells. Only the finest grid
-    is read from the database (one GROUP BY per version and filters); the coarser
-    ones are derived from it."""
+    is read from the database (carried over from the previous version, stored by
+    `prepare()`, or failing both one GROUP BY per version and filters); the
+    coarser ones are derived from it."""
     key = _grid_key(stamp, form, zoom)
     cells = _kept_grid(key) if zoom == WHOLE_GRID_ZOOM else cache.get(key)
     if cells is None:
@@ -342,6 +402,8 @@ def whole_grid(form, zoom, stamp, *, remember=True):
             cells = coarser(whole_grid(form, WHOLE_GRID_ZOOM, stamp), WHOLE_GRID_ZOOM - zoom)
         else:
             cells = patched(form, stamp)
+            if cells is None:  # prepared after the commit, the shared cache lost since?
+                cells = _stored_grid(key)
             if cells is None:
                 cells = grid(*_markers(form), zoom)
             if remember:
@@ -553,7 +615,9 @@ def prepare():
     of the filters visitors last asked for (`RECENT_FILTERS`). After an edit each
     is carried over from the previous version (`patched`): a few milliseconds;
     after an import, built anew. Other filters' grids are computed when first
-    asked. A failure leaves them to the first visitor."""
+    asked. The finest grids are stored in the database too (`MapGrid`), for a
+    server that starts while the shared cache is lost. A failure leaves them to
+    the first visitor."""
     global _size
     try:
         stamp = structures_version()[0]
@@ -566,10 +630,13 @@ def prepare():
         if size > MAX_POINTS:  # a small directory is one file per search: no grid
             for zoom in range(WHOLE_GRID_ZOOM - 1, -1, -1):
                 whole_grid(form, zoom, stamp)
+            stored = {_grid_key(stamp, form, WHOLE_GRID_ZOOM): finest}
             for query in cache.get(RECENT_FILTERS_KEY, []):
                 filtered = SearchForm(QueryDict(query))
                 filtered.is_valid()
-                whole_grid(filtered, WHOLE_GRID_ZOOM, stamp, remember=False)
+                key = _grid_key(stamp, filtered, WHOLE_GRID_ZOOM)
+                stored[key] = whole_grid(filtered, WHOLE_GRID_ZOOM, stamp, remember=False)
+            _store_grids(stored)
     except DatabaseError:  # the change is committed: never fail its writer for a cache
         logger.exception("Grille de la carte non préparée après un changement")
 
@@ -688,7 +755,8 @@ def _count_in_view(form, span, zoom, stamp):
     `span` at `zoom` (closer in than `WHOLE_GRID_ZOOM`), from the finest whole
     grid when it is kept: its cells wholly inside the view; each cell's count in
     the share of its area the view covers; the cells touching the view. (None,
-    None, None) when that grid is not kept (nothing is computed for it)."""
+    None, None) when that grid is not kept (nothing is computed for it, nor read
+    from the database: a filter never prepared would pay that query each time)."""
     finest = _kept_grid(_grid_key(stamp, form, WHOLE_GRID_ZOOM))
     if finest is None:
         return None, None, None

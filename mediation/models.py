@@ -1507,6 +1507,7 @@ __all__ = [
     "ImportConflict",
     "Invitation",
     "JoinRequest",
+    "MapGrid",
     "Membership",
     "Merge",
     "ProposedChange",
@@ -1536,3 +1537,23 @@ class Tombstone(models.Model):
 
     def __str__(self):
         return self.uid
+
+
+class MapGrid(models.Model):
+    """A finest whole grid of the map (`mediation/markers.py`), kept in the database
+    under its cache key as well as in the shared cache: a server that starts while
+    that cache is lost reads it (one row) rather than grouping every place of the
+    directory. Written by `markers.prepare()` after the commit that moved the data
+    version, for that version; rows of earlier versions are deleted then. Derived
+    data: never edited, never exported, rebuilt from the places at any time."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    cells = models.BinaryField()
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "grille de la carte"
+        verbose_name_plural = "grilles de la carte"
+
+    def __str__(self):
+        return self.key

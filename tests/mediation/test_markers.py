@@ -569,6 +569,60 @@ def test_a_grid_the_shared_cache_lost_is_served_from_the_process(
     assert sum(cluster[2] for cluster in data["clusters"]) == 5
 
 
+def test_a_server_started_while_the_cache_is_lost_reads_the_grids_prepared(
+    client, large, monkeypatch
+):
+    # Redis lost, and a process that never had the grids (a server just started):
+    # the finest grids the change's writer prepared are read from the database,
+    # one row each, rather than grouped again from every place of the directory.
+    from mediation.versioning import move_version
+
+    StructureFactory.create_batch(4, services=[choices.Service.DEMARCHES])
+    StructureFactory(commune=commune("18033"), services="")  # Bourges
+    demarches = {"bbox": REGION_BOX, "zoom": "6", "service": "demarches"}
+    client.get(URL, demarches)  # visitors asked for this filter
+    move_version()
+    markers.prepare()  # what the commit does (a test's transaction never commits)
+    cache.clear()
+    markers._local_grids.clear()
+    monkeypatch.setattr(markers, "_size", (None, 0))
+    for params, count in (({"bbox": REGION_BOX, "zoom": "6"}, 5), (demarches, 4)):
+        with CaptureQueriesContext(connection) as queries:
+            data = client.get(URL, params).json()
+        assert sum(cluster[2] for cluster in data["clusters"]) == count
+        assert not any("GROUP BY" in query["sql"] for query in queries)
+        assert not any("COUNT(" in query["sql"] for query in queries)  # the size: the grid's
+
+
+def test_the_grids_stored_for_earlier_versions_are_deleted(large):
+    from mediation.models import MapGrid
+    from mediation.versioning import move_version
+
+    StructureFactory.create_batch(5)
+    move_version()
+    markers.prepare()
+    earlier = set(MapGrid.objects.values_list("key", flat=True))
+    assert len(earlier) == 1  # the unfiltered finest grid (no filter asked yet)
+    MapGrid.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+    move_version()
+    markers.prepare()
+    stamp = markers.structures_version()[0]
+    assert set(MapGrid.objects.values_list("key", flat=True)) == {
+        markers._grid_key(stamp, _form(), markers.WHOLE_GRID_ZOOM)
+    }
+    _same_grid(
+        markers._stored_grid(*MapGrid.objects.values_list("key", flat=True)), _built_anew(_form())
+    )
+
+
+def test_a_small_directory_stores_no_grid():
+    from mediation.models import MapGrid
+
+    StructureFactory.create_batch(5)
+    markers.prepare()
+    assert not MapGrid.objects.exists()
+
+
 def test_positions_on_a_cells_edge_mark_both_cells():
     lat_step, lon_step = markers.cell_steps(markers.WHOLE_GRID_ZOOM)
     assert markers.cells_at(100.5 * lat_step, 7.5 * lon_step) == {(100, 7)}
