@@ -53,7 +53,6 @@ import gzip
 import hashlib
 import logging
 import math
-from datetime import timedelta
 from urllib.parse import urlencode
 
 import orjson
@@ -96,9 +95,10 @@ CACHE_TTL = 600  # seconds; the key already changes when the data does
 # The whole grids and the directory's size (a few tens of KB per version and
 # filters) are kept longer: recomputing one costs a GROUP BY over the directory.
 GRID_TTL = 24 * 3600
-# The grids stored in the database for an earlier version are deleted by the next
-# `prepare()` once they are this old (a concurrent writer's are newer).
-STORED_GRIDS_OVERLAP = timedelta(minutes=1)
+# In the key of every whole grid, kept or stored (`MapGrid`): to be moved whenever
+# the code gives other cells for the same data (their geometry above, their layout,
+# the filters), so that no grid an earlier release stored is read.
+GRID_FORMAT = 1
 BROWSER_MAX_AGE = 60  # seconds before the browser revalidates with its ETag
 IMMUTABLE_MAX_AGE = 365 * 24 * 3600
 HOURS_FILTERS = ("open_now", "saturday")
@@ -113,8 +113,9 @@ RECENT_FILTERS_KEY = "mediation:markers-recent-filters"
 PATCH_MAX_CELLS = 64
 # The finest whole grids (`whole_grid`) a process built or read are also kept by
 # it, and read there first: a shared cache lost or unreachable does not make every
-# view far out wait for a GROUP BY over the whole directory (only a process that
-# never had the grid builds it), and a view saves unpickling it. A key names its
+# view far out wait for a GROUP BY over the whole directory (a process that never
+# had the grid reads the one `prepare()` stored, or failing that builds it), and
+# a view saves unpickling it. A key names its
 # data version, so a copy is never stale. Room for the unfiltered grid and the
 # `RECENT_FILTERS` that `prepare()` makes, and one more: each is a few thousand
 # cells (about 2,000, 0.8 MB, for the region's 100,000 places).
@@ -224,11 +225,11 @@ def directory_size(stamp):
         size = cache.get(key)
         if size is None:
             size = _stored_size(stamp)
-        if size is None:
-            places = Structure.objects.published().filter(
-                latitude__isnull=False, longitude__isnull=False
-            )
-            size = places.count() + Stop.objects.of_published().count()
+            if size is None:
+                places = Structure.objects.published().filter(
+                    latitude__isnull=False, longitude__isnull=False
+                )
+                size = places.count() + Stop.objects.of_published().count()
             cache.set(key, size, GRID_TTL)
         _size = (stamp, size)
     return size
@@ -365,27 +366,27 @@ def _stored_grid(key):
     }
 
 
-def _store_grids(grids):
-    """Keep the finest grids `grids` ({key: cells}) in the database too (`MapGrid`),
-    and delete those of earlier versions (the rows not rewritten for a while: a
-    writer that has just moved the version may be storing its own)."""
-    now = timezone.now()
+def _store_grids(stamp, grids):
+    """Keep the finest grids `grids` ({key: cells}) of version `stamp` in the database
+    too (`MapGrid`), and delete those of earlier versions (a concurrent writer's,
+    of a later version, stay)."""
+    counter = int(stamp.split(":", 1)[0])
     rows = [
         MapGrid(
             key=key,
+            counter=counter,
             cells=gzip.compress(
                 orjson.dumps([[*key, *cell] for key, cell in cells.items()]),
                 compresslevel=1,
                 mtime=0,
             ),
-            created_at=now,
         )
         for key, cells in grids.items()
     ]
     MapGrid.objects.bulk_create(
-        rows, update_conflicts=True, unique_fields=["key"], update_fields=["cells", "created_at"]
+        rows, update_conflicts=True, unique_fields=["key"], update_fields=["counter", "cells"]
     )
-    MapGrid.objects.filter(created_at__lt=now - STORED_GRIDS_OVERLAP).delete()
+    MapGrid.objects.filter(counter__lt=counter).delete()
 
 
 def whole_grid(form, zoom, stamp, *, remember=True):
@@ -431,7 +432,8 @@ def _remember(form):
 
 
 def _grid_key(stamp, form, zoom):
-    digest = hashlib.sha1(repr([stamp, search.filters_key(form), zoom]).encode()).hexdigest()
+    parts = [GRID_FORMAT, GRID, stamp, search.filters_key(form), zoom]
+    digest = hashlib.sha1(repr(parts).encode()).hexdigest()
     return f"mediation:markers-grid:{digest[:20]}"
 
 
@@ -627,6 +629,7 @@ def prepare():
         size = sum(cell[0] for cell in finest.values())
         cache.set(_size_key(stamp), size, GRID_TTL)
         _size = (stamp, size)
+        stored = {}
         if size > MAX_POINTS:  # a small directory is one file per search: no grid
             for zoom in range(WHOLE_GRID_ZOOM - 1, -1, -1):
                 whole_grid(form, zoom, stamp)
@@ -636,9 +639,14 @@ def prepare():
                 filtered.is_valid()
                 key = _grid_key(stamp, filtered, WHOLE_GRID_ZOOM)
                 stored[key] = whole_grid(filtered, WHOLE_GRID_ZOOM, stamp, remember=False)
-            _store_grids(stored)
     except DatabaseError:  # the change is committed: never fail its writer for a cache
         logger.exception("Grille de la carte non préparée après un changement")
+        return
+    try:
+        if stored:
+            _store_grids(stamp, stored)
+    except DatabaseError:  # the grids are in the caches: only a cold start pays
+        logger.exception("Grilles de la carte non enregistrées dans la base")
 
 
 version_moved.connect(warm, dispatch_uid="markers-warm")

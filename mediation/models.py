@@ -1544,12 +1544,13 @@ class MapGrid(models.Model):
     under its cache key as well as in the shared cache: a server that starts while
     that cache is lost reads it (one row) rather than grouping every place of the
     directory. Written by `markers.prepare()` after the commit that moved the data
-    version, for that version; rows of earlier versions are deleted then. Derived
-    data: never edited, never exported, rebuilt from the places at any time."""
+    version, for that version (`counter`), which then deletes the rows of earlier
+    versions. Derived data: never edited, never exported, rebuilt from the places
+    at any time."""
 
     key = models.CharField(max_length=64, primary_key=True)
+    counter = models.PositiveBigIntegerField(db_index=True)
     cells = models.BinaryField()
-    created_at = models.DateTimeField(db_index=True)
 
     class Meta:
         verbose_name = "grille de la carte"

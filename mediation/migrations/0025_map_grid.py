@@ -14,8 +14,8 @@ class Migration(migrations.Migration):
             name='MapGrid',
             fields=[
                 ('key', models.CharField(max_length=64, primary_key=True, serialize=False)),
+                ('counter', models.PositiveBigIntegerField(db_index=True)),
                 ('cells', models.BinaryField()),
-                ('created_at', models.DateTimeField(db_index=True)),
             ],
             options={
                 'verbose_name': 'grille de la carte',
