@@ -414,9 +414,10 @@ def whole_grid(form, zoom, stamp, *, remember=True):
 
 
 def _filters_query(form):
-    """The form's filters as a query string ("" without any), in a stable order."""
+    """The form's filters that a grid counts (`SQL_FILTERS`) as a query string (""
+    without any), in a stable order."""
     pairs = []
-    for name in SearchForm.FILTERS:
+    for name in SQL_FILTERS:
         values = form.data.getlist(name) if hasattr(form.data, "getlist") else form.data.get(name)
         values = values if isinstance(values, list | tuple) else [values]
         pairs += [(name, str(value)) for value in values if value not in (None, "", False)]
@@ -432,7 +433,9 @@ def _remember(form):
 
 
 def _grid_key(stamp, form, zoom):
-    parts = [GRID_FORMAT, GRID, stamp, search.filters_key(form), zoom]
+    # The hours filters left out: a grid counts without them (`hours_ignored`), so
+    # "open now" far out is a cut of the grid without it, not another GROUP BY.
+    parts = [GRID_FORMAT, GRID, stamp, search.filters_key(form, SQL_FILTERS), zoom]
     digest = hashlib.sha1(repr(parts).encode()).hexdigest()
     return f"mediation:markers-grid:{digest[:20]}"
 

@@ -653,9 +653,11 @@ def origin_key(origin):
     return "" if origin is None else f"{origin.latitude:.6f},{origin.longitude:.6f}"
 
 
-def filters_key(form):
-    """The search's filters as a stable text (a cache key), whatever their order."""
-    return repr([(name, sorted(map(str, _as_list(form.value(name))))) for name in form.FILTERS])
+def filters_key(form, names=None):
+    """The search's filters (those of `names` only, when given) as a stable text (a
+    cache key), whatever their order."""
+    names = form.FILTERS if names is None else names
+    return repr([(name, sorted(map(str, _as_list(form.value(name))))) for name in names])
 
 
 def _as_list(value):

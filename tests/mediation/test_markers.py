@@ -267,6 +267,29 @@ def test_clusters_say_when_they_ignore_the_hours(client, large):
     assert data["clusters"] and data["hours_ignored"] is True
 
 
+def test_the_hours_filters_far_out_are_cut_from_the_grid_without_them(client, large):
+    # The clusters count without the hours: "open now" or "Saturday" far out is a
+    # cut of the grid prepared without them, not a GROUP BY (nor a grid to prepare)
+    # of its own; with a service, that service's grid.
+    StructureFactory.create_batch(4, services=[choices.Service.DEMARCHES])
+    StructureFactory(commune=commune("18033"), services="")  # Bourges
+    markers.prepare()
+    far_out = {"bbox": REGION_BOX, "zoom": "6"}
+    for hours in ({"open_now": "on"}, {"saturday": "on"}):
+        with CaptureQueriesContext(connection) as queries:
+            data = client.get(URL, {**far_out, **hours}).json()
+        assert data["hours_ignored"] is True
+        assert sum(cluster[2] for cluster in data["clusters"]) == 5
+        assert not any("GROUP BY" in query["sql"] for query in queries)
+    assert cache.get(markers.RECENT_FILTERS_KEY, []) == []
+    client.get(URL, {**far_out, "service": "demarches"})
+    with CaptureQueriesContext(connection) as queries:
+        data = client.get(URL, {**far_out, "service": "demarches", "open_now": "on"}).json()
+    assert sum(cluster[2] for cluster in data["clusters"]) == 4
+    assert not any("GROUP BY" in query["sql"] for query in queries)
+    assert cache.get(markers.RECENT_FILTERS_KEY) == ["service=demarches"]
+
+
 def test_a_box_the_map_never_sends_gets_a_clear_error(client):
     for params in ({"bbox": "1,2,3"}, {"bbox": "a,b,c,d"}, {"bbox": "3,47,1,48"}, {"zoom": "x"}):
         response = client.get(URL, params)
