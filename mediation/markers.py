@@ -71,7 +71,12 @@ from django.views.decorators.http import require_GET
 from mediation import search, statements
 from mediation.forms import SearchForm
 from mediation.models import MapGrid, ServiceType, Stop, Structure
-from mediation.versioning import pending_changes, structures_version, version_moved
+from mediation.versioning import (
+    pending_changes,
+    stamp_counter,
+    structures_version,
+    version_moved,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -115,10 +120,10 @@ PATCH_MAX_CELLS = 64
 # it, and read there first: a shared cache lost or unreachable does not make every
 # view far out wait for a GROUP BY over the whole directory (a process that never
 # had the grid reads the one `prepare()` stored, or failing that builds it), and
-# a view saves unpickling it. A key names its
-# data version, so a copy is never stale. Room for the unfiltered grid and the
-# `RECENT_FILTERS` that `prepare()` makes, and one more: each is a few thousand
-# cells (about 2,000, 0.8 MB, for the region's 100,000 places).
+# a view saves unpickling it. A key names its data version, so a copy is never
+# stale. Room for the unfiltered grid and the `RECENT_FILTERS` that `prepare()`
+# makes, and one more: each is a few thousand cells (about 2,000, 0.8 MB, for the
+# region's 100,000 places).
 LOCAL_GRIDS = RECENT_FILTERS + 2
 # A position this close to a cell's edge (in degrees) marks both cells changed:
 # the database's FLOOR and Python's may round the division differently there.
@@ -320,13 +325,18 @@ def coarser(cells, levels):
     return grouped
 
 
+def _unfiltered():
+    """The search form without any filter: the map as it opens."""
+    form = SearchForm({})
+    form.is_valid()
+    return form
+
+
 def _stored_size(stamp):
     """The directory's size from the unfiltered finest grid `prepare()` stored for
     version `stamp` (then kept by this process: the view asked will read it), or
     None: a small directory has none, a large one only after a change."""
-    form = SearchForm({})
-    form.is_valid()
-    key = _grid_key(stamp, form, WHOLE_GRID_ZOOM)
+    key = _grid_key(stamp, _unfiltered(), WHOLE_GRID_ZOOM)
     cells = _stored_grid(key)
     if cells is None:
         return None
@@ -370,7 +380,7 @@ def _store_grids(stamp, grids):
     """Keep the finest grids `grids` ({key: cells}) of version `stamp` in the database
     too (`MapGrid`), and delete those of earlier versions (a concurrent writer's,
     of a later version, stay)."""
-    counter = int(stamp.split(":", 1)[0])
+    counter = stamp_counter(stamp)
     rows = [
         MapGrid(
             key=key,
@@ -626,8 +636,7 @@ def prepare():
     global _size
     try:
         stamp = structures_version()[0]
-        form = SearchForm({})
-        form.is_valid()
+        form = _unfiltered()
         finest = whole_grid(form, WHOLE_GRID_ZOOM, stamp)
         size = sum(cell[0] for cell in finest.values())
         cache.set(_size_key(stamp), size, GRID_TTL)

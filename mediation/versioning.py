@@ -105,6 +105,11 @@ def _stamp(version):
     return f"{version.counter}:{version.changed_at.isoformat()}"
 
 
+def stamp_counter(stamp):
+    """The counter of a stamp (`_stamp`): which of two versions is the later."""
+    return int(stamp.split(":", 1)[0])
+
+
 def structures_version():
     """(stamp, last modified or None) of everything built from many places.
 
